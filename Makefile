@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+#   make                      build p2pmem.ko for the running kernel
+#   make KDIR=/path/to/build  build against any kernel headers tree
+#   make check                build and run the VM test suite (see README.md)
+#   make bench                run the benchmarks in a VM
+#   make W=1 / make C=1       extra warnings / sparse, passed to kbuild
+
+KERNELRELEASE ?=
+KDIR ?= /lib/modules/$(shell uname -r)/build
+PWD := $(CURDIR)
+KBUILD_ARGS := $(if $(W),W=$(W)) $(if $(C),C=$(C))
+
+.PHONY: all modules clean check bench conftest
+
+all: modules
+
+# Probe again whenever the target tree changes; the stamp records which.
+conftest.h: p2pmem/conftest.sh FORCE
+	@if [ "$$(cat .conftest.kdir 2>/dev/null)" != "$(KDIR)" ] || [ ! -f $@ ] || [ p2pmem/conftest.sh -nt $@ ]; then \
+		echo "  PROBE   $(KDIR)"; \
+		sh p2pmem/conftest.sh "$(KDIR)" $@ && echo "$(KDIR)" > .conftest.kdir; \
+	fi
+
+conftest: conftest.h
+
+modules: conftest.h
+	$(MAKE) -C $(KDIR) M=$(PWD) $(KBUILD_ARGS) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true
+	rm -f conftest.h .conftest.kdir p2pmem-core.c
+	$(MAKE) -C tests clean
+
+check:
+	tests/run $(if $(KERNELS),--kernels "$(KERNELS)")
+
+bench:
+	tests/run --bench $(if $(KERNELS),--kernels "$(KERNELS)")
+
+FORCE:

@@ -1,0 +1,691 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pmem core: the p2pmem class, /dev/p2pmemN, its mmap and the page pool.
+ *
+ * Objects and who owns them
+ * -------------------------
+ * struct p2pmem_dev (one per registered BAR range)
+ *   - embeds the p2pmemN struct device; freed by its release() once the
+ *     last reference is gone.  References: the registration (dropped by
+ *     p2pmem_unregister), the cdev (held by every open file), and one per
+ *     live buffer.
+ *   - owns the ZONE_DEVICE dev_pagemap (devm on the child, so it cannot
+ *     outlive it) and the gen_pool of free BAR pages (devm too; devres
+ *     releases in reverse, so the pool goes after the pagemap).
+ *   - owns an anonymous inode whose address_space every open file uses as
+ *     f_mapping: one unmap_mapping_range() then reaches every user mapping
+ *     of the device, whichever device node or process made it.
+ *
+ * struct p2pmem_buf (one per successful mmap() call)
+ *   - holds one page reference on each of its pages; that is the reference
+ *     taken over from the pool (see "pages" below).
+ *   - referenced (kref) by every VMA that maps part of it: mmap, fork,
+ *     split and mremap each go through vm_ops->open/close.
+ *
+ * Pages
+ *   A page is either in the pool (refcount parked at 1 by the mm core, one
+ *   pgmap reference not taken) or handed out.  Handing out takes one
+ *   pgmap->ref and zeroes the page; from then on the page is referenced by
+ *   its buffer, by each PTE that maps it and by each GUP pin.  When the last
+ *   of those goes, the mm core calls p2pmem_page_free(), which returns the
+ *   page to the pool and drops the pgmap->ref.  So a page can never be
+ *   handed out again while a VMA or an in-flight DMA can still reach it, and
+ *   "available" counts exactly the pages nobody can reach.
+ *
+ * Teardown (p2pmem_unregister)
+ *   1. live = false under live_sem (write): no new open, mmap or fault can
+ *      hand out or map a page after this;
+ *   2. remove the char device and sysfs;
+ *   3. zap every user PTE through the shared address_space (later faults
+ *      get SIGBUS);
+ *   4. revoke every buffer: drop its page references;
+ *   5. devm_memunmap_pages(): waits for the pgmap refs, i.e. for the pins
+ *      of I/O still in flight, then removes the struct pages.
+ *   Open files and stale VMAs keep the p2pmem_dev alive but can no longer
+ *   reach the memory.  The module cannot go away earlier: open files hold
+ *   it through f_op->owner, and the PCI remove path waits in step 5.
+ *
+ * Locks
+ *   live_sem (rw_semaphore): read-held while handing out pages (mmap) and
+ *     while inserting a PTE (fault); write-held only to clear "live".
+ *     Nests inside mmap_lock.
+ *   buf_lock (mutex): the buffer list and each buffer's "revoked" flag, so
+ *     that buffer release and revocation drop the page references once.
+ *     Nests inside mmap_lock (vm_ops->close); never held with live_sem.
+ *   The pool itself is lock-free (genalloc), so pages can be freed from
+ *   any context, including I/O completion.
+ */
+#include <linux/cdev.h>
+#include <linux/fs.h>
+#include <linux/genalloc.h>
+#include <linux/idr.h>
+#include <linux/ioport.h>
+#include <linux/kref.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/pci.h>
+#include <linux/pseudo_fs.h>
+#include <linux/slab.h>
+
+#include "p2pmem.h"
+#include "p2pmem/compat.h"
+#include "p2pmem/internal.h"
+
+#define P2PMEM_MAX_DEVICES	(1U << MINORBITS)
+#define P2PMEM_FS_MAGIC		0x70327070	/* "p2pp" */
+
+struct p2pmem_dev {
+	struct device dev;
+	struct cdev cdev;
+	struct pci_dev *pdev;
+	const char *provider;
+	int bar;
+	u64 offset;
+	u64 size;
+	phys_addr_t phys;
+	pci_bus_addr_t bus;
+
+	struct dev_pagemap pgmap;
+	struct gen_pool *pool;
+	struct inode *inode;
+
+	struct rw_semaphore live_sem;
+	bool live;
+
+	struct mutex buf_lock;
+	struct list_head bufs;
+};
+
+struct p2pmem_buf {
+	struct kref kref;
+	struct p2pmem_dev *p2p;
+	struct list_head node;
+	bool revoked;
+	unsigned long npages;
+	struct page *pages[];
+};
+
+static struct class *p2pmem_class;
+static dev_t p2pmem_devt;
+static DEFINE_IDA(p2pmem_ida);
+static struct vfsmount *p2pmem_mnt;
+
+static inline struct p2pmem_dev *to_p2pmem(struct device *dev)
+{
+	return container_of(dev, struct p2pmem_dev, dev);
+}
+
+/* ---- page pool ---------------------------------------------------------- */
+
+static void p2pmem_page_free(struct page *page)
+{
+	struct dev_pagemap *pgmap = p2pmem_compat_page_pgmap(page);
+	struct p2pmem_dev *p2p = container_of(pgmap, struct p2pmem_dev, pgmap);
+
+	gen_pool_free(p2p->pool, page_to_phys(page), PAGE_SIZE);
+	percpu_ref_put(p2pmem_compat_pgmap_ref(pgmap));
+}
+P2PMEM_PGMAP_OPS(p2pmem_pgmap_ops, p2pmem_page_free);
+
+/*
+ * Take @n contiguous pages out of the pool and make them ours.  Returns
+ * false, taking nothing, if no free run of that length exists.
+ */
+static bool p2pmem_take_run(struct p2pmem_dev *p2p, unsigned long n,
+			    struct page **pages)
+{
+	unsigned long addr, i;
+
+	addr = gen_pool_alloc(p2p->pool, n << PAGE_SHIFT);
+	if (!addr)
+		return false;
+	for (i = 0; i < n; i++) {
+		struct page *page = pfn_to_page(PHYS_PFN(addr) + i);
+
+		percpu_ref_get(p2pmem_compat_pgmap_ref(&p2p->pgmap));
+		/* Never show a user what the previous one left behind. */
+		clear_page(page_address(page));
+		pages[i] = page;
+	}
+	return true;
+}
+
+static void p2pmem_put_pages(struct page **pages, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		put_page(pages[i]);
+}
+
+/*
+ * Fill @pages from the pool, preferring long contiguous runs (fewer DMA
+ * segments) but falling back to smaller ones when the pool is fragmented.
+ */
+static int p2pmem_take_pages(struct p2pmem_dev *p2p, unsigned long npages,
+			     struct page **pages)
+{
+	unsigned long done = 0, run = npages;
+
+	while (done < npages) {
+		run = min(run, npages - done);
+		if (p2pmem_take_run(p2p, run, pages + done)) {
+			done += run;
+			continue;
+		}
+		if (run == 1) {
+			p2pmem_put_pages(pages, done);
+			return -ENOMEM;
+		}
+		run /= 2;
+	}
+	return 0;
+}
+
+/* ---- buffers ------------------------------------------------------------ */
+
+static struct p2pmem_buf *p2pmem_buf_create(struct p2pmem_dev *p2p,
+					    unsigned long npages)
+{
+	struct p2pmem_buf *buf;
+	int ret = -ENODEV;
+
+	buf = kvzalloc(struct_size(buf, pages, npages), GFP_KERNEL);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+
+	down_read(&p2p->live_sem);
+	if (p2p->live)
+		ret = p2pmem_take_pages(p2p, npages, buf->pages);
+	up_read(&p2p->live_sem);
+	if (ret) {
+		kvfree(buf);
+		return ERR_PTR(ret);
+	}
+
+	kref_init(&buf->kref);
+	buf->p2p = p2p;
+	buf->npages = npages;
+	get_device(&p2p->dev);
+	mutex_lock(&p2p->buf_lock);
+	list_add(&buf->node, &p2p->bufs);
+	mutex_unlock(&p2p->buf_lock);
+	return buf;
+}
+
+static void p2pmem_buf_release(struct kref *kref)
+{
+	struct p2pmem_buf *buf = container_of(kref, struct p2pmem_buf, kref);
+	struct p2pmem_dev *p2p = buf->p2p;
+
+	mutex_lock(&p2p->buf_lock);
+	list_del(&buf->node);
+	if (!buf->revoked)
+		p2pmem_put_pages(buf->pages, buf->npages);
+	mutex_unlock(&p2p->buf_lock);
+	put_device(&p2p->dev);
+	kvfree(buf);
+}
+
+static void p2pmem_revoke_bufs(struct p2pmem_dev *p2p)
+{
+	struct p2pmem_buf *buf;
+
+	mutex_lock(&p2p->buf_lock);
+	list_for_each_entry(buf, &p2p->bufs, node) {
+		if (!buf->revoked)
+			p2pmem_put_pages(buf->pages, buf->npages);
+		buf->revoked = true;
+	}
+	mutex_unlock(&p2p->buf_lock);
+}
+
+/* ---- mmap --------------------------------------------------------------- */
+
+static void p2pmem_vm_open(struct vm_area_struct *vma)
+{
+	struct p2pmem_buf *buf = vma->vm_private_data;
+
+	kref_get(&buf->kref);
+}
+
+static void p2pmem_vm_close(struct vm_area_struct *vma)
+{
+	struct p2pmem_buf *buf = vma->vm_private_data;
+
+	kref_put(&buf->kref, p2pmem_buf_release);
+}
+
+/*
+ * PTEs are inserted on fault, not at mmap time: the VMA is not yet in the
+ * address_space when ->mmap runs, so PTEs made there could escape the zap
+ * in p2pmem_unregister().  A fault either completes before "live" drops
+ * (and is zapped) or sees it dropped.
+ */
+static vm_fault_t p2pmem_vm_fault(struct vm_fault *vmf)
+{
+	struct p2pmem_buf *buf = vmf->vma->vm_private_data;
+	struct p2pmem_dev *p2p = buf->p2p;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	if (vmf->pgoff >= buf->npages)
+		return VM_FAULT_SIGBUS;
+	down_read(&p2p->live_sem);
+	if (p2p->live)
+		ret = vmf_insert_page(vmf->vma, vmf->address,
+				      buf->pages[vmf->pgoff]);
+	up_read(&p2p->live_sem);
+	return ret;
+}
+
+static const struct vm_operations_struct p2pmem_vm_ops = {
+	.open = p2pmem_vm_open,
+	.close = p2pmem_vm_close,
+	.fault = p2pmem_vm_fault,
+};
+
+static int p2pmem_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct p2pmem_dev *p2p = file->private_data;
+	struct p2pmem_buf *buf;
+
+	if (!(vma->vm_flags & VM_MAYSHARE)) {
+		dev_err_ratelimited(&p2p->dev, "%s: MAP_PRIVATE is not supported, use MAP_SHARED\n",
+				    current->comm);
+		return -EINVAL;
+	}
+	if (vma->vm_pgoff) {
+		dev_err_ratelimited(&p2p->dev, "%s: mmap offset must be 0\n",
+				    current->comm);
+		return -EINVAL;
+	}
+
+	buf = p2pmem_buf_create(p2p, vma_pages(vma));
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+
+	vma->vm_private_data = buf;
+	vma->vm_ops = &p2pmem_vm_ops;
+	/*
+	 * MIXEDMAP: ordinary struct-page PTEs that GUP and fork handle like
+	 * any page; DONTEXPAND: mremap() may not grow it past the buffer.
+	 */
+	p2pmem_compat_vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	return 0;
+}
+
+/* ---- char device -------------------------------------------------------- */
+
+static int p2pmem_open(struct inode *inode, struct file *file)
+{
+	struct p2pmem_dev *p2p = container_of(inode->i_cdev, struct p2pmem_dev, cdev);
+	int ret = -ENODEV;
+
+	down_read(&p2p->live_sem);
+	if (p2p->live) {
+		file->private_data = p2p;
+		file->f_mapping = p2p->inode->i_mapping;
+		/* No read/write/seek: the memory is reached through mmap only. */
+		ret = nonseekable_open(inode, file);
+	}
+	up_read(&p2p->live_sem);
+	return ret;
+}
+
+static const struct file_operations p2pmem_fops = {
+	.owner = THIS_MODULE,
+	.open = p2pmem_open,
+	.mmap = p2pmem_mmap,
+};
+
+/* ---- sysfs -------------------------------------------------------------- */
+
+static ssize_t size_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", to_p2pmem(dev)->size);
+}
+static DEVICE_ATTR_RO(size);
+
+static ssize_t available_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	return sysfs_emit(buf, "%zu\n", gen_pool_avail(to_p2pmem(dev)->pool));
+}
+static DEVICE_ATTR_RO(available);
+
+static ssize_t allocated_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	struct p2pmem_dev *p2p = to_p2pmem(dev);
+
+	return sysfs_emit(buf, "%llu\n", p2p->size - gen_pool_avail(p2p->pool));
+}
+static DEVICE_ATTR_RO(allocated);
+
+static ssize_t bar_show(struct device *dev, struct device_attribute *attr,
+			char *buf)
+{
+	return sysfs_emit(buf, "%d\n", to_p2pmem(dev)->bar);
+}
+static DEVICE_ATTR_RO(bar);
+
+static ssize_t offset_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "0x%llx\n", to_p2pmem(dev)->offset);
+}
+static DEVICE_ATTR_RO(offset);
+
+static ssize_t phys_addr_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	struct p2pmem_dev *p2p = to_p2pmem(dev);
+
+	return sysfs_emit(buf, "0x%llx-0x%llx\n", (u64)p2p->phys,
+			  (u64)p2p->phys + p2p->size - 1);
+}
+static DEVICE_ATTR_RO(phys_addr);
+
+static ssize_t bus_addr_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct p2pmem_dev *p2p = to_p2pmem(dev);
+
+	return sysfs_emit(buf, "0x%llx-0x%llx\n", (u64)p2p->bus,
+			  (u64)p2p->bus + p2p->size - 1);
+}
+static DEVICE_ATTR_RO(bus_addr);
+
+static ssize_t numa_node_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	return sysfs_emit(buf, "%d\n", dev_to_node(dev));
+}
+static DEVICE_ATTR_RO(numa_node);
+
+static ssize_t backend_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "native\n");
+}
+static DEVICE_ATTR_RO(backend);
+
+static ssize_t provider_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_p2pmem(dev)->provider);
+}
+static DEVICE_ATTR_RO(provider);
+
+static struct attribute *p2pmem_attrs[] = {
+	&dev_attr_size.attr,
+	&dev_attr_available.attr,
+	&dev_attr_allocated.attr,
+	&dev_attr_bar.attr,
+	&dev_attr_offset.attr,
+	&dev_attr_phys_addr.attr,
+	&dev_attr_bus_addr.attr,
+	&dev_attr_numa_node.attr,
+	&dev_attr_backend.attr,
+	&dev_attr_provider.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(p2pmem);
+
+/* ---- registration ------------------------------------------------------- */
+
+static void p2pmem_dev_release(struct device *dev)
+{
+	struct p2pmem_dev *p2p = to_p2pmem(dev);
+
+	/* devres (pagemap, then pool) has already run for this device. */
+	if (p2p->inode)
+		iput(p2p->inode);
+	ida_free(&p2pmem_ida, MINOR(dev->devt));
+	pci_dev_put(p2p->pdev);
+	kfree_const(p2p->provider);
+	kfree(p2p);
+}
+
+/* Reject ranges the DMA API or memremap_pages() would get wrong. */
+static int p2pmem_check_range(struct pci_dev *pdev, int bar, u64 *size,
+			      u64 offset)
+{
+	u64 align = PAGES_PER_SUBSECTION << PAGE_SHIFT;
+	u64 len;
+	phys_addr_t phys;
+
+	if (bar < 0 || bar >= PCI_STD_NUM_BARS) {
+		pci_err(pdev, "p2pmem: BAR %d does not exist\n", bar);
+		return -EINVAL;
+	}
+	len = pci_resource_len(pdev, bar);
+	if (!len) {
+		pci_err(pdev, "p2pmem: BAR %d is not implemented (size 0)\n", bar);
+		return -ENODEV;
+	}
+	if (!(pci_resource_flags(pdev, bar) & IORESOURCE_MEM)) {
+		pci_err(pdev, "p2pmem: BAR %d is not a memory BAR\n", bar);
+		return -EINVAL;
+	}
+	if (!*size)
+		*size = offset < len ? len - offset : 0;
+	if (!*size || offset >= len || *size > len - offset) {
+		pci_err(pdev, "p2pmem: range 0x%llx+0x%llx lies outside BAR %d (0x%llx bytes)\n",
+			offset, *size, bar, len);
+		return -EINVAL;
+	}
+	phys = pci_resource_start(pdev, bar) + offset;
+	if (!IS_ALIGNED(phys, align) || !IS_ALIGNED(*size, align)) {
+		pci_err(pdev, "p2pmem: BAR %d range %pa+0x%llx is not aligned to 0x%llx\n",
+			bar, &phys, *size, align);
+		return -EINVAL;
+	}
+	/* The DMA API hands peers CPU physical addresses on these kernels. */
+	if (pci_bus_address(pdev, bar) != pci_resource_start(pdev, bar)) {
+		pci_err(pdev, "p2pmem: BAR %d bus address differs from its CPU address; peers would get the wrong address\n",
+			bar);
+		return -EINVAL;
+	}
+	if (region_intersects(phys, *size, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT) {
+		pci_err(pdev, "p2pmem: BAR %d range %pa overlaps System RAM\n",
+			bar, &phys);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int p2pmem_setup_memory(struct p2pmem_dev *p2p)
+{
+	int nid = dev_to_node(&p2p->dev);
+	void *addr;
+	int ret;
+
+	p2p->pool = devm_gen_pool_create(&p2p->dev, PAGE_SHIFT, nid, NULL);
+	if (IS_ERR(p2p->pool))
+		return PTR_ERR(p2p->pool);
+	ret = gen_pool_add(p2p->pool, p2p->phys, p2p->size, nid);
+	if (ret)
+		return ret;
+
+	/*
+	 * P2PDMA type: the kernel maps the BAR uncached in the linear map,
+	 * and on kernels without CONFIG_PCI_P2PDMA GUP and the DMA API treat
+	 * the pages like RAM.  Kernels with it use the kernel backend.
+	 */
+	p2p->pgmap.type = MEMORY_DEVICE_PCI_P2PDMA;
+	p2p->pgmap.range.start = p2p->phys;
+	p2p->pgmap.range.end = p2p->phys + p2p->size - 1;
+	p2p->pgmap.nr_range = 1;
+	p2p->pgmap.ops = &p2pmem_pgmap_ops;
+	addr = devm_memremap_pages(&p2p->dev, &p2p->pgmap);
+	if (IS_ERR(addr)) {
+		dev_err(&p2p->dev, "cannot create struct pages for %pa+0x%llx: %ld\n",
+			&p2p->phys, p2p->size, PTR_ERR(addr));
+		return PTR_ERR(addr);
+	}
+	return 0;
+}
+
+struct p2pmem_dev *p2pmem_register(struct pci_dev *pdev, int bar, u64 size,
+				   u64 offset, const char *provider)
+{
+	struct p2pmem_dev *p2p;
+	int id, ret;
+
+	ret = p2pmem_check_range(pdev, bar, &size, offset);
+	if (ret)
+		return ERR_PTR(ret);
+
+	p2p = kzalloc(sizeof(*p2p), GFP_KERNEL);
+	if (!p2p)
+		return ERR_PTR(-ENOMEM);
+	id = ida_alloc_max(&p2pmem_ida, P2PMEM_MAX_DEVICES - 1, GFP_KERNEL);
+	if (id < 0) {
+		kfree(p2p);
+		return ERR_PTR(id);
+	}
+
+	p2p->pdev = pci_dev_get(pdev);
+	p2p->bar = bar;
+	p2p->offset = offset;
+	p2p->size = size;
+	p2p->phys = pci_resource_start(pdev, bar) + offset;
+	p2p->bus = pci_bus_address(pdev, bar) + offset;
+	init_rwsem(&p2p->live_sem);
+	mutex_init(&p2p->buf_lock);
+	INIT_LIST_HEAD(&p2p->bufs);
+
+	device_initialize(&p2p->dev);
+	p2p->dev.class = p2pmem_class;
+	p2p->dev.parent = &pdev->dev;
+	p2p->dev.devt = MKDEV(MAJOR(p2pmem_devt), id);
+	p2p->dev.groups = p2pmem_groups;
+	p2p->dev.release = p2pmem_dev_release;
+	set_dev_node(&p2p->dev, dev_to_node(&pdev->dev));
+	/* From here on every error path is put_device(). */
+	ret = dev_set_name(&p2p->dev, "p2pmem%d", id);
+	if (ret)
+		goto err_put;
+	p2p->provider = kstrdup_const(provider ?: "unknown", GFP_KERNEL);
+	if (!p2p->provider) {
+		ret = -ENOMEM;
+		goto err_put;
+	}
+	p2p->inode = alloc_anon_inode(p2pmem_mnt->mnt_sb);
+	if (IS_ERR(p2p->inode)) {
+		ret = PTR_ERR(p2p->inode);
+		p2p->inode = NULL;
+		goto err_put;
+	}
+	ret = p2pmem_setup_memory(p2p);
+	if (ret)
+		goto err_put;
+
+	p2p->live = true;
+	cdev_init(&p2p->cdev, &p2pmem_fops);
+	p2p->cdev.owner = THIS_MODULE;
+	ret = cdev_device_add(&p2p->cdev, &p2p->dev);
+	if (ret)
+		goto err_put;
+
+	dev_info(&p2p->dev, "%s BAR %d: %llu MiB at %pa (%s)\n", pci_name(pdev),
+		 bar, size >> 20, &p2p->phys, p2p->provider);
+	return p2p;
+
+err_put:
+	pci_err(pdev, "p2pmem: cannot register BAR %d: %d\n", bar, ret);
+	put_device(&p2p->dev);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(p2pmem_register);
+
+void p2pmem_unregister(struct p2pmem_dev *p2p)
+{
+	size_t busy;
+
+	if (IS_ERR_OR_NULL(p2p))
+		return;
+
+	down_write(&p2p->live_sem);
+	p2p->live = false;
+	up_write(&p2p->live_sem);
+
+	cdev_device_del(&p2p->cdev, &p2p->dev);
+	unmap_mapping_range(p2p->inode->i_mapping, 0, 0, 1);
+	p2pmem_revoke_bufs(p2p);
+
+	busy = p2p->size - gen_pool_avail(p2p->pool);
+	if (busy)
+		dev_info(&p2p->dev, "waiting for %zu KiB still pinned by I/O\n",
+			 busy >> 10);
+	devm_memunmap_pages(&p2p->dev, &p2p->pgmap);
+	dev_info(&p2p->dev, "removed\n");
+	put_device(&p2p->dev);
+}
+EXPORT_SYMBOL_GPL(p2pmem_unregister);
+
+/* ---- module ------------------------------------------------------------- */
+
+static int p2pmem_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, P2PMEM_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type p2pmem_fs_type = {
+	.name = "p2pmem",
+	.init_fs_context = p2pmem_fs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+static int __init p2pmem_init(void)
+{
+	int ret;
+
+	p2pmem_mnt = kern_mount(&p2pmem_fs_type);
+	if (IS_ERR(p2pmem_mnt))
+		return PTR_ERR(p2pmem_mnt);
+
+	ret = alloc_chrdev_region(&p2pmem_devt, 0, P2PMEM_MAX_DEVICES, "p2pmem");
+	if (ret)
+		goto err_mnt;
+
+	p2pmem_class = p2pmem_compat_class_create("p2pmem");
+	if (IS_ERR(p2pmem_class)) {
+		ret = PTR_ERR(p2pmem_class);
+		goto err_chrdev;
+	}
+
+	ret = p2pmem_pci_init();
+	if (ret)
+		goto err_class;
+	return 0;
+
+err_class:
+	class_destroy(p2pmem_class);
+err_chrdev:
+	unregister_chrdev_region(p2pmem_devt, P2PMEM_MAX_DEVICES);
+err_mnt:
+	kern_unmount(p2pmem_mnt);
+	return ret;
+}
+
+static void __exit p2pmem_exit(void)
+{
+	p2pmem_pci_exit();
+	class_destroy(p2pmem_class);
+	unregister_chrdev_region(p2pmem_devt, P2PMEM_MAX_DEVICES);
+	kern_unmount(p2pmem_mnt);
+	ida_destroy(&p2pmem_ida);
+}
+
+module_init(p2pmem_init);
+module_exit(p2pmem_exit);
+
+MODULE_DESCRIPTION("PCIe peer-to-peer memory for user space");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(P2PMEM_VERSION);

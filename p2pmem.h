@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * p2pmem: in-kernel API for drivers that own PCI peer-to-peer memory.
+ *
+ * A driver that has a PCI memory BAR (or part of one) that other devices may
+ * DMA into calls p2pmem_register().  p2pmem then creates a p2pmemN child
+ * device of the PCI device, maps the range as ZONE_DEVICE memory so it has
+ * struct pages, and exposes it through /dev/p2pmemN and /sys/class/p2pmem.
+ *
+ * The caller keeps ownership of the PCI device and of its BAR resource
+ * (request it first if nobody else owns it); p2pmem never touches the BAR
+ * registers.  p2pmem_unregister() must be called before the caller lets go of
+ * the BAR, typically from its remove() callback.  It revokes every user
+ * mapping and waits until pages pinned by in-flight I/O have been released,
+ * so it may sleep for as long as a pin is held.
+ */
+#ifndef _P2PMEM_H
+#define _P2PMEM_H
+
+#include <linux/types.h>
+
+struct pci_dev;
+struct p2pmem_dev;
+
+/**
+ * p2pmem_register() - publish part of a PCI BAR as p2p memory
+ * @pdev:     the device that owns the BAR
+ * @bar:      BAR index (0..5); must be a memory BAR
+ * @size:     bytes to publish, 0 for "from @offset to the end of the BAR"
+ * @offset:   offset of the range inside the BAR
+ * @provider: short name shown in sysfs "provider" (copied)
+ *
+ * @offset and @size must be multiples of the memory-hotplug subsection size
+ * (2 MiB on x86-64): ZONE_DEVICE memory cannot be mapped in smaller pieces.
+ *
+ * Return: the new p2pmem device or an ERR_PTR(); the reason is logged.
+ */
+struct p2pmem_dev *p2pmem_register(struct pci_dev *pdev, int bar,
+				   u64 size, u64 offset,
+				   const char *provider);
+
+/**
+ * p2pmem_unregister() - revoke and remove a device made by p2pmem_register()
+ * @p2p: the device; NULL or an ERR_PTR is ignored
+ */
+void p2pmem_unregister(struct p2pmem_dev *p2p);
+
+#endif /* _P2PMEM_H */
