@@ -3,7 +3,6 @@
 #   make                      build p2pmem.ko for the running kernel
 #   make KDIR=/path/to/build  build against any kernel headers tree
 #   make check                build and run the VM test suite (see README.md)
-#   make bench                run the benchmarks in a VM
 #   make W=1 / make C=1       extra warnings / sparse, passed to kbuild
 
 KERNELRELEASE ?=
@@ -11,7 +10,7 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 PWD := $(CURDIR)
 KBUILD_ARGS := $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
-.PHONY: all modules clean check bench conftest
+.PHONY: all modules clean check conftest
 
 all: modules
 
@@ -34,8 +33,5 @@ clean:
 
 check:
 	tests/run $(if $(KERNELS),--kernels "$(KERNELS)")
-
-bench:
-	tests/run --bench $(if $(KERNELS),--kernels "$(KERNELS)")
 
 FORCE:

@@ -17,8 +17,14 @@
  *     of the device, whichever device node or process made it.
  *
  * struct p2pmem_buf (one per successful mmap() call)
- *   - holds one page reference on each of its pages; that is the reference
- *     taken over from the pool (see "pages" below).
+ *   - holds one page reference on each of its pages (the one taken over
+ *     from the pool, see "pages" below) until its last VMA is gone.  This
+ *     keeps MAP_SHARED semantics: after fork, MADV_DONTNEED or mremap every
+ *     VMA still finds the same page at an offset.  The cost: a partial
+ *     munmap frees nothing until the rest of that mmap() is unmapped too
+ *     (VMA split/merge gives no callback that would let us track which
+ *     offsets are still covered, and the i_mmap tree walkers are not
+ *     exported to modules).
  *   - referenced (kref) by every VMA that maps part of it: mmap, fork,
  *     split and mremap each go through vm_ops->open/close.
  *
@@ -40,7 +46,9 @@
  *      get SIGBUS);
  *   4. revoke every buffer: drop its page references;
  *   5. devm_memunmap_pages(): waits for the pgmap refs, i.e. for the pins
- *      of I/O still in flight, then removes the struct pages.
+ *      of I/O still in flight, then removes the struct pages;
+ *   6. delete the device.  This must come last: device_del() releases the
+ *      child's devres, and the pagemap must not go while buffers hold it.
  *   Open files and stale VMAs keep the p2pmem_dev alive but can no longer
  *   reach the memory.  The module cannot go away earlier: open files hold
  *   it through f_op->owner, and the PCI remove path waits in step 5.
@@ -49,9 +57,10 @@
  *   live_sem (rw_semaphore): read-held while handing out pages (mmap) and
  *     while inserting a PTE (fault); write-held only to clear "live".
  *     Nests inside mmap_lock.
- *   buf_lock (mutex): the buffer list and each buffer's "revoked" flag, so
- *     that buffer release and revocation drop the page references once.
- *     Nests inside mmap_lock (vm_ops->close); never held with live_sem.
+ *   buf_lock (mutex): the buffer list and every buffer's page array, so
+ *     that buffer release and revocation drop each page reference exactly
+ *     once (the entry is cleared when it is dropped).  Nests inside
+ *     mmap_lock (vm_ops->close); never held with live_sem.
  *   The pool itself is lock-free (genalloc), so pages can be freed from
  *   any context, including I/O completion.
  */
@@ -102,7 +111,6 @@ struct p2pmem_buf {
 	struct kref kref;
 	struct p2pmem_dev *p2p;
 	struct list_head node;
-	bool revoked;
 	unsigned long npages;
 	struct page *pages[];
 };
@@ -152,12 +160,16 @@ static bool p2pmem_take_run(struct p2pmem_dev *p2p, unsigned long n,
 	return true;
 }
 
+/* Drop the references in @pages[0..n) and clear the entries. */
 static void p2pmem_put_pages(struct page **pages, unsigned long n)
 {
 	unsigned long i;
 
-	for (i = 0; i < n; i++)
-		put_page(pages[i]);
+	for (i = 0; i < n; i++) {
+		if (pages[i])
+			put_page(pages[i]);
+		pages[i] = NULL;
+	}
 }
 
 /*
@@ -222,8 +234,7 @@ static void p2pmem_buf_release(struct kref *kref)
 
 	mutex_lock(&p2p->buf_lock);
 	list_del(&buf->node);
-	if (!buf->revoked)
-		p2pmem_put_pages(buf->pages, buf->npages);
+	p2pmem_put_pages(buf->pages, buf->npages);
 	mutex_unlock(&p2p->buf_lock);
 	put_device(&p2p->dev);
 	kvfree(buf);
@@ -234,11 +245,8 @@ static void p2pmem_revoke_bufs(struct p2pmem_dev *p2p)
 	struct p2pmem_buf *buf;
 
 	mutex_lock(&p2p->buf_lock);
-	list_for_each_entry(buf, &p2p->bufs, node) {
-		if (!buf->revoked)
-			p2pmem_put_pages(buf->pages, buf->npages);
-		buf->revoked = true;
-	}
+	list_for_each_entry(buf, &p2p->bufs, node)
+		p2pmem_put_pages(buf->pages, buf->npages);
 	mutex_unlock(&p2p->buf_lock);
 }
 
@@ -272,8 +280,12 @@ static vm_fault_t p2pmem_vm_fault(struct vm_fault *vmf)
 
 	if (vmf->pgoff >= buf->npages)
 		return VM_FAULT_SIGBUS;
+	/*
+	 * The entry cannot be cleared under us: this VMA covers it, and
+	 * revocation only starts once "live" is false.
+	 */
 	down_read(&p2p->live_sem);
-	if (p2p->live)
+	if (p2p->live && buf->pages[vmf->pgoff])
 		ret = vmf_insert_page(vmf->vma, vmf->address,
 				      buf->pages[vmf->pgoff]);
 	up_read(&p2p->live_sem);
@@ -615,7 +627,6 @@ void p2pmem_unregister(struct p2pmem_dev *p2p)
 	p2p->live = false;
 	up_write(&p2p->live_sem);
 
-	cdev_device_del(&p2p->cdev, &p2p->dev);
 	unmap_mapping_range(p2p->inode->i_mapping, 0, 0, 1);
 	p2pmem_revoke_bufs(p2p);
 
@@ -624,7 +635,9 @@ void p2pmem_unregister(struct p2pmem_dev *p2p)
 		dev_info(&p2p->dev, "waiting for %zu KiB still pinned by I/O\n",
 			 busy >> 10);
 	devm_memunmap_pages(&p2p->dev, &p2p->pgmap);
+
 	dev_info(&p2p->dev, "removed\n");
+	cdev_device_del(&p2p->cdev, &p2p->dev);
 	put_device(&p2p->dev);
 }
 EXPORT_SYMBOL_GPL(p2pmem_unregister);

@@ -1,0 +1,103 @@
+# The foundation suite: module load/unload, sysfs, mmap, O_DIRECT, fio,
+# unbind and rebind.  Runs as PID 1's child in the test VM.
+. /tests/lib.sh
+KO=/p2pmem.ko
+IV=$(find_pci 0x1af4 0x1110)
+TD=$(find_pci 0x1b36 0x0005)
+NV=$(nvme_ns_by_serial p2ptest0)
+DRV=/sys/bus/pci/drivers/p2pmem
+check "found the ivshmem provider ($IV), pci-testdev ($TD) and NVMe ($NV)" test -n "$IV" -a -n "$TD" -a -b "$NV"
+
+# ---- bad input -----------------------------------------------------------
+refute "insmod ids=zzzz is refused" insmod $KO ids=zzzz
+check "... and says why" dmesg_has 'bad ids= entry "zzzz"'
+refute "insmod ids=1af4:1110:9 is refused" insmod $KO ids=1af4:1110:9
+check "insmod with a zero-size BAR and an I/O BAR loads" insmod $KO ids=1af4:1110:1,1b36:0005:1
+is "... but creates no p2pmem device" "$(ls /sys/class/p2pmem)" ""
+check "zero-size BAR is explained" dmesg_has "BAR 1 is not implemented (size 0)"
+check "I/O BAR is explained" dmesg_has "BAR 1 is not a memory BAR"
+check "rmmod" rmmod p2pmem
+check "insmod ids=1af4:1110:0 (a 256-byte BAR) loads" insmod $KO ids=1af4:1110:0
+is "... but creates no p2pmem device" "$(ls /sys/class/p2pmem)" ""
+check "unaligned BAR is explained" dmesg_has "BAR 0 range .* is not aligned to 0x200000"
+rmmod p2pmem
+check "insmod ids=1b36:0005 (no prefetchable BAR) loads" insmod $KO ids=1b36:0005
+check "missing prefetchable BAR is explained" dmesg_has "no prefetchable memory BAR"
+refute "binding a device that does not exist fails" sh -c "echo 0000:7f:1f.7 > $DRV/bind"
+rmmod p2pmem
+
+# ---- load and sysfs ------------------------------------------------------
+check "insmod ids=1af4:1110" insmod $KO ids=1af4:1110
+P=/sys/class/p2pmem/p2pmem0
+check "/sys/class/p2pmem/p2pmem0 exists" test -d $P
+is "device link points at the provider" "$(basename $(readlink $P/device))" "$IV"
+check "p2pmem0 lives under the PCI device" sh -c "readlink -f $P | grep -q '/$IV/p2pmem/p2pmem0$'"
+is "size" "$(attr p2pmem0 size)" 67108864
+is "available" "$(attr p2pmem0 available)" 67108864
+is "allocated" "$(attr p2pmem0 allocated)" 0
+is "bar" "$(attr p2pmem0 bar)" 2
+is "offset" "$(attr p2pmem0 offset)" 0x0
+set -- $(sed -n 3p /sys/bus/pci/devices/$IV/resource)
+is "phys_addr is BAR 2's range" "$(attr p2pmem0 phys_addr)" "$(printf '0x%x-0x%x' $1 $2)"
+is "bus_addr equals phys_addr here" "$(attr p2pmem0 bus_addr)" "$(attr p2pmem0 phys_addr)"
+is "numa_node matches the PCI device" "$(attr p2pmem0 numa_node)" "$(cat /sys/bus/pci/devices/$IV/numa_node)"
+is "backend" "$(attr p2pmem0 backend)" native
+is "provider" "$(attr p2pmem0 provider)" p2pmem-pci
+is "attributes are world-readable, read-only" \
+	"$(stat -c %a $P/size $P/available $P/allocated $P/bar $P/offset $P/phys_addr $P/bus_addr $P/numa_node $P/backend $P/provider | sort -u)" 444
+check "/dev/p2pmem0 is a character device" test -c /dev/p2pmem0
+is "/dev/p2pmem0 has the class device's number" \
+	"$(printf '%d:%d' 0x$(stat -c %t /dev/p2pmem0) 0x$(stat -c %T /dev/p2pmem0))" "$(cat $P/dev)"
+check "the BAR is claimed as p2pmem in /proc/iomem" grep -q ' : p2pmem$' /proc/iomem
+
+# ---- mmap, O_DIRECT, fio ---------------------------------------------------
+p2pmem_test mmap /dev/p2pmem0
+p2pmem_test dio /dev/p2pmem0 "$NV"
+fio --name=p2pmem --filename="$NV" --direct=1 --iomem=mmapshared:/dev/p2pmem0 \
+	--ioengine=libaio --iodepth=8 --rw=randwrite --bs=64k --offset=32M --size=16M \
+	--verify=crc32c --do_verify=1 --verify_fatal=1 --output=/tmp/fio.out
+st=$?
+is "fio randwrite+verify with --iomem=mmapshared:/dev/p2pmem0 (libaio, QD8)" "$st" 0
+[ $st = 0 ] || cat /tmp/fio.out
+check "fio reported no errors" grep -q "err= 0" /tmp/fio.out
+is "available == size after fio" "$(attr p2pmem0 available)" 67108864
+
+# ---- unbind with a user present -------------------------------------------
+p2pmem_test hold /dev/p2pmem0 > /tmp/hold.out &
+HP=$!
+for i in $(seq 50); do grep -q HOLDING /tmp/hold.out && break; sleep 0.1; done
+check "a process holds a mapping" grep -q HOLDING /tmp/hold.out
+refute "rmmod is refused while /dev/p2pmem0 is mapped" rmmod p2pmem
+check "unbind with the mapping present" sh -c "echo $IV > $DRV/unbind"
+refute "unbind removes p2pmem0" test -e $P
+refute "unbind removes /dev/p2pmem0" test -e /dev/p2pmem0
+refute "unbind releases the BAR" grep -q ' : p2pmem$' /proc/iomem
+kill -USR1 $HP
+wait $HP
+is "the holder's mapping was revoked (SIGBUS on access)" $? 42
+check "bind again through the bind file" sh -c "echo $IV > $DRV/bind"
+C=$(child_of $IV)
+check "a p2pmem device is back ($C)" test -n "$C" -a -c "/dev/$C"
+is "... with all of its memory available" "$(attr $C available)" 67108864
+check "rmmod with no users" rmmod p2pmem
+is "rmmod leaves no class devices" "$(ls /sys/class/p2pmem 2>/dev/null)" ""
+refute "rmmod leaves no char major" grep -q ' p2pmem$' /proc/devices
+refute "rmmod leaves no iomem claim" grep -q p2pmem /proc/iomem
+
+# ---- driver_override and new_id -------------------------------------------
+check "insmod without ids=" insmod $KO
+is "... binds nothing" "$(ls /sys/class/p2pmem)" ""
+echo p2pmem > /sys/bus/pci/devices/$IV/driver_override
+echo $IV > /sys/bus/pci/drivers_probe
+check "driver_override binds the device" test -n "$(child_of $IV)"
+echo $IV > $DRV/unbind
+echo > /sys/bus/pci/devices/$IV/driver_override
+is "unbind after driver_override" "$(child_of $IV)" ""
+echo "1af4 1110" > $DRV/new_id
+check "new_id binds the device" test -n "$(child_of $IV)"
+rmmod p2pmem
+
+# ---- leave bytes for the host to check ------------------------------------
+insmod $KO ids=1af4:1110
+p2pmem_test proof /dev/$(child_of $IV) "$NV"
+rmmod p2pmem

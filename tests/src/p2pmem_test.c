@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest-side tests of /dev/p2pmemN.  Prints one TAP line per check
+ * ("ok - ..." / "not ok - ..."); the host numbers and counts them.
+ *
+ *   p2pmem_test mmap  DEV          mmap semantics, zeroing, lifetimes
+ *   p2pmem_test dio   DEV NVME     O_DIRECT in and out of the BAR, pins
+ *   p2pmem_test proof DEV NVME     leave bytes for the host to check
+ *   p2pmem_test hold  DEV          map, say HOLDING, wait for SIGUSR1, touch
+ *
+ * The NVMe namespace holds pattern seed 1 (written by the host) except
+ * where these tests write; see tests/run for the layout.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <linux/aio_abi.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pattern.h"
+
+#define MiB (1024UL * 1024)
+#define PG 4096UL
+
+static int failures;
+static char sysdir[256];
+
+static void tap(int good, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - ", good ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	failures += !good;
+}
+
+static unsigned long long sysfs_num(const char *attr)
+{
+	char path[512], buf[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", sysdir, attr);
+	f = fopen(path, "r");
+	if (!f || !fgets(buf, sizeof(buf), f)) {
+		fprintf(stderr, "cannot read %s\n", path);
+		exit(2);
+	}
+	fclose(f);
+	return strtoull(buf, NULL, 0);
+}
+
+static int open_dev(const char *dev)
+{
+	int fd = open(dev, O_RDWR);
+
+	if (fd < 0) {
+		perror(dev);
+		exit(2);
+	}
+	return fd;
+}
+
+static void *map(int fd, size_t len)
+{
+	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+}
+
+/* available returns to size once nothing references the memory. */
+static void expect_all_free(const char *when)
+{
+	unsigned long long size = sysfs_num("size"), avail = sysfs_num("available");
+
+	tap(avail == size && sysfs_num("allocated") == 0,
+	    "available == size after %s (%llu of %llu)", when, avail, size);
+}
+
+static int all_zero(const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+static void test_mmap(const char *dev)
+{
+	unsigned long long size = sysfs_num("size");
+	int fd = open_dev(dev);
+	char c, *p, *q;
+	pid_t pid;
+	int st;
+
+	p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	tap(p == MAP_FAILED && errno == EINVAL, "MAP_PRIVATE fails with EINVAL");
+	p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, PG);
+	tap(p == MAP_FAILED && errno == EINVAL, "non-zero offset fails with EINVAL");
+	p = map(fd, size + PG);
+	tap(p == MAP_FAILED && errno == ENOMEM, "mapping more than available fails with ENOMEM");
+	expect_all_free("failed mmaps");
+
+	p = map(fd, 1);
+	tap(p != MAP_FAILED && sysfs_num("allocated") == PG,
+	    "1-byte mmap is rounded up to one page");
+	munmap(p, 1);
+
+	errno = 0;
+	tap(read(fd, &c, 1) < 0 && errno == EINVAL, "read() fails with EINVAL");
+	errno = 0;
+	tap(write(fd, &c, 1) < 0 && errno == EINVAL, "write() fails with EINVAL");
+	errno = 0;
+	tap(lseek(fd, 0, SEEK_SET) < 0 && errno == ESPIPE, "lseek() fails with ESPIPE");
+	errno = 0;
+	tap(pread(fd, &c, 1, 0) < 0 && errno == ESPIPE, "pread() fails with ESPIPE");
+
+	/* Dirty the whole BAR, give it back, take it all again: all zero. */
+	p = map(fd, size);
+	tap(p != MAP_FAILED && sysfs_num("available") == 0, "whole BAR can be mapped");
+	memset(p, 0xa5, size);
+	munmap(p, size);
+	expect_all_free("munmap");
+	p = map(fd, size);
+	tap(p != MAP_FAILED && all_zero(p, size),
+	    "memory is zeroed before it is handed out again");
+	munmap(p, size);
+
+	/*
+	 * Partial munmap: an mmap()'s memory comes back with its last piece,
+	 * whatever the order the pieces go in.
+	 */
+	p = map(fd, 16 * PG);
+	memset(p, 1, 16 * PG);
+	munmap(p + 4 * PG, 8 * PG);
+	tap(sysfs_num("allocated") == 16 * PG, "partial munmap keeps the mmap's pages");
+	tap(p[0] == 1 && p[15 * PG] == 1, "the rest of a partly unmapped buffer is intact");
+	munmap(p, 4 * PG);
+	tap(sysfs_num("allocated") == 16 * PG, "... until its last piece is unmapped");
+	munmap(p + 12 * PG, 4 * PG);
+	expect_all_free("partial munmaps");
+
+	/* A mapping outlives its file descriptor. */
+	p = map(fd, 4 * PG);
+	close(fd);
+	p[0] = 7;
+	tap(p[0] == 7 && sysfs_num("allocated") == 4 * PG, "mapping works after close()");
+	munmap(p, 4 * PG);
+	expect_all_free("close then munmap");
+	fd = open_dev(dev);
+
+	/* MAP_SHARED across fork: both see the same memory. */
+	p = map(fd, 4 * PG);
+	pid = fork();
+	if (!pid) {
+		pat_fill(p, 4 * PG, 3, 0);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	tap(pat_check(p, 4 * PG, 3, 0) < 0, "parent sees the child's writes through a shared mapping");
+	tap(sysfs_num("allocated") == 4 * PG, "child exit keeps the parent's pages");
+	munmap(p, 4 * PG);
+	expect_all_free("fork, child exit, parent munmap");
+
+	/* Parent unmaps first; the child's inherited mapping keeps the pages. */
+	p = map(fd, 4 * PG);
+	memset(p, 9, 4 * PG);
+	pid = fork();
+	if (!pid) {
+		usleep(200000);
+		_exit(p[3 * PG] == 9 ? 0 : 1);
+	}
+	munmap(p, 4 * PG);
+	waitpid(pid, &st, 0);
+	tap(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child keeps its mapping after the parent unmaps");
+	expect_all_free("parent munmap, child exit");
+
+	/* exit() without munmap. */
+	pid = fork();
+	if (!pid) {
+		q = map(fd, 32 * PG);
+		if (q != MAP_FAILED)
+			memset(q, 1, 32 * PG);
+		_exit(q == MAP_FAILED);
+	}
+	waitpid(pid, &st, 0);
+	tap(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a child maps and exits without munmap");
+	expect_all_free("exit without munmap");
+
+	/* The buffer, not the PTE, holds the memory: MADV_DONTNEED keeps data. */
+	p = map(fd, 4 * PG);
+	pat_fill(p, 4 * PG, 4, 0);
+	madvise(p, 4 * PG, MADV_DONTNEED);
+	tap(pat_check(p, 4 * PG, 4, 0) < 0, "data survives MADV_DONTNEED");
+
+	/* The buffer cannot grow; moving it keeps the data. */
+	q = mremap(p, 4 * PG, 8 * PG, MREMAP_MAYMOVE);
+	tap(q == MAP_FAILED, "mremap() cannot grow a mapping");
+	q = mremap(p, 4 * PG, 4 * PG, MREMAP_MAYMOVE | MREMAP_FIXED,
+		   (char *)p + 64 * MiB);
+	tap(q != MAP_FAILED && pat_check(q, 4 * PG, 4, 0) < 0, "mremap() can move a mapping");
+	munmap(q, 4 * PG);
+	munmap(p, 4 * PG);
+	close(fd);
+	expect_all_free("mremap");
+}
+
+static int open_nvme(const char *nvme)
+{
+	int fd = open(nvme, O_RDWR | O_DIRECT);
+
+	if (fd < 0) {
+		perror(nvme);
+		exit(2);
+	}
+	return fd;
+}
+
+static long sys_io_setup(unsigned int n, aio_context_t *ctx)
+{
+	return syscall(SYS_io_setup, n, ctx);
+}
+
+static void test_dio(const char *dev, const char *nvme)
+{
+	size_t len = 4 * MiB;
+	int fd = open_dev(dev), nfd = open_nvme(nvme);
+	struct io_event ev;
+	aio_context_t ctx = 0;
+	struct iocb cb, *cbs[1] = { &cb };
+	char *p, *ram;
+	ssize_t n;
+	long bad;
+
+	/* GUP slow path: the pages are not mapped yet, GUP faults them in. */
+	p = map(fd, len);
+	n = pread(nfd, p, len, 0);
+	bad = pat_check(p, len, 1, 0);
+	tap(n == (ssize_t)len && bad < 0,
+	    "O_DIRECT read into untouched p2pmem (n=%zd, first bad byte %ld)", n, bad);
+
+	/* GUP fast path: every page already has a PTE. */
+	memset(p, 0, len);
+	n = pread(nfd, p, len, 4 * MiB);
+	bad = pat_check(p, len, 1, 4 * MiB);
+	tap(n == (ssize_t)len && bad < 0,
+	    "O_DIRECT read into mapped p2pmem (n=%zd, first bad byte %ld)", n, bad);
+
+	/* Out of the BAR, then back through system RAM to compare. */
+	pat_fill(p, len, 2, 0);
+	n = pwrite(nfd, p, len, 16 * MiB);
+	tap(n == (ssize_t)len, "O_DIRECT write from p2pmem (n=%zd)", n);
+	if (posix_memalign((void **)&ram, PG, len))
+		exit(2);
+	n = pread(nfd, ram, len, 16 * MiB);
+	tap(n == (ssize_t)len && pat_check(ram, len, 2, 0) < 0,
+	    "bytes written from p2pmem read back from the namespace");
+
+	/* Unaligned-in-buffer, multi-segment I/O across a partial range. */
+	memset(p, 0, len);
+	n = pread(nfd, p + 3 * PG, 64 * 1024, 8 * MiB);
+	tap(n == 64 * 1024 && pat_check(p + 3 * PG, 64 * 1024, 1, 8 * MiB) < 0 &&
+	    all_zero(p, 3 * PG), "O_DIRECT read at a page offset inside the buffer");
+	munmap(p, len);
+
+	/* Pages pinned by I/O in flight outlive munmap and close. */
+	p = map(fd, len);
+	memset(&cb, 0, sizeof(cb));
+	cb.aio_fildes = nfd;
+	cb.aio_lio_opcode = IOCB_CMD_PREAD;
+	cb.aio_buf = (unsigned long)p;
+	cb.aio_nbytes = len;
+	cb.aio_offset = 0;
+	if (sys_io_setup(4, &ctx) || syscall(SYS_io_submit, ctx, 1, cbs) != 1) {
+		tap(0, "aio O_DIRECT submit: %s", strerror(errno));
+	} else {
+		munmap(p, len);
+		close(fd);
+		n = syscall(SYS_io_getevents, ctx, 1, 1, &ev, NULL);
+		tap(n == 1 && ev.res == (long long)len,
+		    "aio O_DIRECT read completes after munmap+close (res %lld)",
+		    (long long)ev.res);
+		syscall(SYS_io_destroy, ctx);
+	}
+	expect_all_free("I/O in flight during munmap");
+	close(nfd);
+	free(ram);
+}
+
+/* Print the BAR offsets of a buffer's pages, as contiguous runs. */
+static void print_bar_runs(const char *tag, char *p, size_t len, uint64_t seed,
+			   uint64_t patoff)
+{
+	unsigned long long bar = sysfs_num("phys_addr"), start = 0, run = 0, prev = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	size_t i;
+
+	for (i = 0; i <= len / PG; i++) {
+		unsigned long long e = 0, phys = 0;
+
+		if (i < len / PG) {
+			pread(fd, &e, 8, ((unsigned long)p / PG + i) * 8);
+			phys = (e & ((1ULL << 55) - 1)) * PG;
+			if (!(e >> 63) || !phys) {
+				tap(0, "pagemap has no frame for page %zu", i);
+				break;
+			}
+		}
+		if (run && i < len / PG && phys == prev + PG) {
+			run += PG;
+		} else {
+			if (run)
+				printf("%s %llu %llu %llu %llu\n", tag, start - bar, run,
+				       (unsigned long long)seed,
+				       (unsigned long long)(patoff + (i * PG - run)));
+			start = phys;
+			run = PG;
+		}
+		prev = phys;
+	}
+	close(fd);
+}
+
+static void test_proof(const char *dev, const char *nvme)
+{
+	size_t len = 4 * MiB;
+	int fd = open_dev(dev), nfd = open_nvme(nvme);
+	char *p = map(fd, len), *q = map(fd, len);
+	ssize_t n;
+
+	/* Device -> BAR: the host finds seed 1 @ 8 MiB in the BAR file. */
+	n = pread(nfd, p, len, 8 * MiB);
+	tap(n == (ssize_t)len, "proof: O_DIRECT read into the BAR (n=%zd)", n);
+	print_bar_runs("PROOF-BAR", p, len, 1, 8 * MiB);
+
+	/* BAR -> device: the host finds seed 7 @ 0 at 52 MiB in the image. */
+	pat_fill(q, len, 7, 0);
+	n = pwrite(nfd, q, len, 52 * MiB);
+	tap(n == (ssize_t)len, "proof: O_DIRECT write out of the BAR (n=%zd)", n);
+	fsync(nfd);
+	printf("PROOF-NVME %lu %zu 7 0\n", 52 * MiB, len);
+	fflush(stdout);
+}
+
+static sigjmp_buf bus_jmp;
+
+static void on_bus(int sig)
+{
+	siglongjmp(bus_jmp, 1);
+}
+
+static void on_usr1(int sig)
+{
+}
+
+/* Exit 42 if touching the mapping after SIGUSR1 raises SIGBUS, 0 if not. */
+static int hold(const char *dev)
+{
+	int fd = open_dev(dev);
+	volatile char *p = map(fd, 8 * PG);
+	sigset_t set;
+
+	if (p == MAP_FAILED)
+		return 2;
+	p[0] = 1;
+	signal(SIGBUS, on_bus);
+	signal(SIGUSR1, on_usr1);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	printf("HOLDING\n");
+	fflush(stdout);
+	sigemptyset(&set);
+	sigsuspend(&set);
+	if (sigsetjmp(bus_jmp, 1))
+		return 42;
+	return p[0] + p[7 * PG] == 255;
+}
+
+int main(int argc, char **argv)
+{
+	char *dev, *copy;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: p2pmem_test mmap|dio|proof|hold DEV [NVME]\n");
+		return 2;
+	}
+	dev = argv[2];
+	copy = strdup(dev);
+	snprintf(sysdir, sizeof(sysdir), "/sys/class/p2pmem/%s", basename(copy));
+
+	if (!strcmp(argv[1], "mmap"))
+		test_mmap(dev);
+	else if (!strcmp(argv[1], "dio") && argc == 4)
+		test_dio(dev, argv[3]);
+	else if (!strcmp(argv[1], "proof") && argc == 4)
+		test_proof(dev, argv[3]);
+	else if (!strcmp(argv[1], "hold"))
+		return hold(dev);
+	else
+		return 2;
+	return failures ? 1 : 0;
+}
