@@ -79,6 +79,26 @@ check "bind again through the bind file" sh -c "echo $IV > $DRV/bind"
 C=$(child_of $IV)
 check "a p2pmem device is back ($C)" test -n "$C" -a -c "/dev/$C"
 is "... with all of its memory available" "$(attr $C available)" 67108864
+
+# ---- unbind while a pipe pins pages, with no mapping and no open file -----
+p2pmem_test pin /dev/$C > /tmp/pin.out &
+PP=$!
+for i in $(seq 50); do grep -q PINNED /tmp/pin.out && break; sleep 0.1; done
+is "pages vmspliced into a pipe stay allocated after munmap+close" "$(attr $C allocated)" 65536
+rm -f /tmp/unbind.done
+(echo $IV > $DRV/unbind; touch /tmp/unbind.done) &
+for i in $(seq 50); do dmesg_has "$C: waiting for 64 KiB still pinned by I/O" && break; sleep 0.1; done
+check "unbind reports the pinned memory it waits for" dmesg_has "$C: waiting for 64 KiB still pinned by I/O"
+refute "unbind blocks while the pipe holds the pages" test -e /tmp/unbind.done
+refute "the device cannot be opened while it is going away" sh -c ": < /dev/$C"
+kill -USR1 $PP
+wait $PP
+is "the pipe still yields the pinned bytes" $? 0
+for i in $(seq 100); do test -e /tmp/unbind.done && break; sleep 0.1; done
+check "unbind completes once the pipe is drained" test -e /tmp/unbind.done
+refute "... and removes $C" test -e /sys/class/p2pmem/$C
+check "bind again" sh -c "echo $IV > $DRV/bind"
+C=$(child_of $IV)
 check "rmmod with no users" rmmod p2pmem
 is "rmmod leaves no class devices" "$(ls /sys/class/p2pmem 2>/dev/null)" ""
 refute "rmmod leaves no char major" grep -q ' p2pmem$' /proc/devices
@@ -96,6 +116,29 @@ is "unbind after driver_override" "$(child_of $IV)" ""
 echo "1af4 1110" > $DRV/new_id
 check "new_id binds the device" test -n "$(child_of $IV)"
 rmmod p2pmem
+
+# ---- PCIe hot-unplug and hot-add with a user present ----------------------
+# The hot-added ivshmem gets a second backing file (QEMU 7.2 cannot
+# re-attach a memory backend once it has been used), so the proof below runs
+# on the hot-added device and the host checks ivshmem-hotplug.bin.
+check "insmod ids=1af4:1110 for hot-plug" insmod $KO ids=1af4:1110
+C=$(child_of $IV)
+p2pmem_test hold /dev/$C > /tmp/hold2.out &
+HP=$!
+for i in $(seq 50); do grep -q HOLDING /tmp/hold2.out && break; sleep 0.1; done
+echo 'HOTPLUG {"execute":"device_del","arguments":{"id":"iv0"}}'
+for i in $(seq 300); do test -e /sys/bus/pci/devices/$IV || break; sleep 0.1; done
+refute "hot-unplug removes the PCI function" test -e /sys/bus/pci/devices/$IV
+refute "... and its p2pmem device" test -e /sys/class/p2pmem/$C
+kill -USR1 $HP
+wait $HP
+is "the holder's mapping was revoked by the hot-unplug (SIGBUS)" $? 42
+echo 'HOTPLUG {"execute":"device_add","arguments":{"driver":"ivshmem-plain","id":"iv0","memdev":"shm1","bus":"dp0"}}'
+for i in $(seq 300); do test -n "$(child_of $IV)" && break; sleep 0.1; done
+C=$(child_of $IV)
+check "hot-add brings a p2pmem device back ($C)" test -n "$C"
+is "... with all of its memory available" "$(attr $C available)" 67108864
+check "rmmod after hot-plug" rmmod p2pmem
 
 # ---- leave bytes for the host to check ------------------------------------
 insmod $KO ids=1af4:1110

@@ -7,6 +7,8 @@
  *   p2pmem_test dio   DEV NVME     O_DIRECT in and out of the BAR, pins
  *   p2pmem_test proof DEV NVME     leave bytes for the host to check
  *   p2pmem_test hold  DEV          map, say HOLDING, wait for SIGUSR1, touch
+ *   p2pmem_test pin   DEV          vmsplice 64 KiB into a pipe, unmap, close,
+ *                                  say PINNED, wait for SIGUSR1, read the pipe
  *
  * The NVMe namespace holds pattern seed 1 (written by the host) except
  * where these tests write; see tests/run for the layout.
@@ -24,6 +26,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -390,6 +393,49 @@ static int hold(const char *dev)
 	return p[0] + p[7 * PG] == 255;
 }
 
+static void wait_usr1(void)
+{
+	sigset_t set;
+
+	signal(SIGUSR1, on_usr1);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigemptyset(&set);
+	sigsuspend(&set);
+}
+
+/*
+ * A pipe holds references on vmspliced pages: the memory stays pinned with
+ * no mapping and no open file left.  Exit 0 if the pipe still yields the
+ * bytes once we are told to drain it.
+ */
+static int pin(const char *dev)
+{
+	size_t len = 16 * PG;
+	int fd = open_dev(dev), pfd[2];
+	struct iovec iov;
+	char *p = map(fd, len), *out = malloc(len);
+	size_t got = 0;
+	ssize_t n;
+
+	if (p == MAP_FAILED || !out || pipe(pfd))
+		return 2;
+	pat_fill(p, len, 5, 0);
+	iov.iov_base = p;
+	iov.iov_len = len;
+	if (vmsplice(pfd[1], &iov, 1, 0) != (ssize_t)len)
+		return 3;
+	munmap(p, len);
+	close(fd);
+	printf("PINNED\n");
+	fflush(stdout);
+	wait_usr1();
+	while (got < len && (n = read(pfd[0], out + got, len - got)) > 0)
+		got += n;
+	return got == len && pat_check(out, len, 5, 0) < 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	char *dev, *copy;
@@ -410,6 +456,8 @@ int main(int argc, char **argv)
 		test_proof(dev, argv[3]);
 	else if (!strcmp(argv[1], "hold"))
 		return hold(dev);
+	else if (!strcmp(argv[1], "pin"))
+		return pin(dev);
 	else
 		return 2;
 	return failures ? 1 : 0;
