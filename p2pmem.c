@@ -535,12 +535,7 @@ static int p2pmem_setup_memory(struct p2pmem_dev *p2p)
 	p2p->pgmap.nr_range = 1;
 	p2p->pgmap.ops = &p2pmem_pgmap_ops;
 	addr = devm_memremap_pages(&p2p->dev, &p2p->pgmap);
-	if (IS_ERR(addr)) {
-		dev_err(&p2p->dev, "cannot create struct pages for %pa+0x%llx: %ld\n",
-			&p2p->phys, p2p->size, PTR_ERR(addr));
-		return PTR_ERR(addr);
-	}
-	return 0;
+	return PTR_ERR_OR_ZERO(addr);
 }
 
 struct p2pmem_dev *p2pmem_register(struct pci_dev *pdev, int bar, u64 size,

@@ -369,30 +369,6 @@ static void on_usr1(int sig)
 {
 }
 
-/* Exit 42 if touching the mapping after SIGUSR1 raises SIGBUS, 0 if not. */
-static int hold(const char *dev)
-{
-	int fd = open_dev(dev);
-	volatile char *p = map(fd, 8 * PG);
-	sigset_t set;
-
-	if (p == MAP_FAILED)
-		return 2;
-	p[0] = 1;
-	signal(SIGBUS, on_bus);
-	signal(SIGUSR1, on_usr1);
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	printf("HOLDING\n");
-	fflush(stdout);
-	sigemptyset(&set);
-	sigsuspend(&set);
-	if (sigsetjmp(bus_jmp, 1))
-		return 42;
-	return p[0] + p[7 * PG] == 255;
-}
-
 static void wait_usr1(void)
 {
 	sigset_t set;
@@ -403,6 +379,24 @@ static void wait_usr1(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sigemptyset(&set);
 	sigsuspend(&set);
+}
+
+/* Exit 42 if touching the mapping after SIGUSR1 raises SIGBUS, 0 if not. */
+static int hold(const char *dev)
+{
+	int fd = open_dev(dev);
+	volatile char *p = map(fd, 8 * PG);
+
+	if (p == MAP_FAILED)
+		return 2;
+	p[0] = 1;
+	signal(SIGBUS, on_bus);
+	printf("HOLDING\n");
+	fflush(stdout);
+	wait_usr1();
+	if (sigsetjmp(bus_jmp, 1))
+		return 42;
+	return p[0] + p[7 * PG] == 255;
 }
 
 /*
