@@ -314,6 +314,10 @@ static int p2pmem_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	}
 
+	/* Before sizing the page array: kvmalloc() WARNs past INT_MAX. */
+	if (vma_pages(vma) > p2p->size >> PAGE_SHIFT)
+		return -ENOMEM;
+
 	buf = p2pmem_buf_create(p2p, vma_pages(vma));
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);

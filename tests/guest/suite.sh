@@ -104,6 +104,21 @@ is "rmmod leaves no class devices" "$(ls /sys/class/p2pmem 2>/dev/null)" ""
 refute "rmmod leaves no char major" grep -q ' p2pmem$' /proc/devices
 refute "rmmod leaves no iomem claim" grep -q p2pmem /proc/iomem
 
+# ---- unbind racing four processes that map, touch, do I/O and unmap -------
+check "insmod ids=1af4:1110 for the race" insmod $KO ids=1af4:1110
+C=$(child_of $IV)
+PIDS=""
+for i in 1 2 3 4; do p2pmem_test churn /dev/$C "$NV" & PIDS="$PIDS $!"; done
+sleep 3
+check "unbind while four processes churn" sh -c "echo $IV > $DRV/unbind"
+bad=0
+for p in $PIDS; do wait $p || bad=$((bad + 1)); done
+is "every churning process saw only ENODEV, EFAULT or SIGBUS" $bad 0
+check "bind again after the race" sh -c "echo $IV > $DRV/bind"
+C=$(child_of $IV)
+is "... with all of its memory available" "$(attr $C available)" 67108864
+check "rmmod after the race" rmmod p2pmem
+
 # ---- driver_override and new_id -------------------------------------------
 check "insmod without ids=" insmod $KO
 is "... binds nothing" "$(ls /sys/class/p2pmem)" ""

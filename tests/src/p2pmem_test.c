@@ -7,6 +7,9 @@
  *   p2pmem_test dio   DEV NVME     O_DIRECT in and out of the BAR, pins
  *   p2pmem_test proof DEV NVME     leave bytes for the host to check
  *   p2pmem_test hold  DEV          map, say HOLDING, wait for SIGUSR1, touch
+ *   p2pmem_test churn DEV NVME     open/mmap/touch/O_DIRECT/munmap in a loop
+ *                                  until the device goes away (exit 0) or
+ *                                  something fails in an unexpected way
  *   p2pmem_test pin   DEV          vmsplice 64 KiB into a pipe, unmap, close,
  *                                  say PINNED, wait for SIGUSR1, read the pipe
  *
@@ -115,6 +118,8 @@ static void test_mmap(const char *dev)
 	tap(p == MAP_FAILED && errno == EINVAL, "non-zero offset fails with EINVAL");
 	p = map(fd, size + PG);
 	tap(p == MAP_FAILED && errno == ENOMEM, "mapping more than available fails with ENOMEM");
+	p = map(fd, 1UL << 40);
+	tap(p == MAP_FAILED && errno == ENOMEM, "a 1 TiB mapping fails with ENOMEM (and no kernel warning)");
 	expect_all_free("failed mmaps");
 
 	p = map(fd, 1);
@@ -430,6 +435,63 @@ static int pin(const char *dev)
 	return got == len && pat_check(out, len, 5, 0) < 0 ? 0 : 1;
 }
 
+/*
+ * Race the device's removal.  The only acceptable ends are the documented
+ * ones: open/mmap fail with ENODEV (or ENOENT once the node is gone), a
+ * revoked mapping raises SIGBUS, O_DIRECT into a revoked mapping fails with
+ * EFAULT.  Exit 0 when the device is gone after at least one full round,
+ * 1 on anything else.
+ */
+static int churn_end(unsigned long rounds, const char *how, int good)
+{
+	printf("churn %d: %lu rounds, ended by %s\n", getpid(), rounds, how);
+	fflush(stdout);
+	return good && rounds > 0 ? 0 : 1;
+}
+
+static int churn(const char *dev, const char *nvme)
+{
+	int nfd = open_nvme(nvme);
+	unsigned int seed = getpid();
+	unsigned long rounds;
+
+	signal(SIGBUS, on_bus);
+	for (rounds = 0; rounds < 1000000; rounds++) {
+		size_t len = (1 + rand_r(&seed) % 64) * PG;
+		volatile char *p;
+		ssize_t n;
+		int fd;
+
+		fd = open(dev, O_RDWR);
+		if (fd < 0)
+			return churn_end(rounds, strerror(errno),
+					 errno == ENODEV || errno == ENOENT);
+		p = map(fd, len);
+		if (p == MAP_FAILED) {
+			n = errno;
+			close(fd);
+			if (n != ENOMEM)
+				return churn_end(rounds, strerror(n), n == ENODEV);
+			continue;
+		}
+		if (sigsetjmp(bus_jmp, 1)) {
+			munmap((void *)p, len);
+			close(fd);
+			return churn_end(rounds, "SIGBUS", 1);
+		}
+		p[0] = 1;
+		p[len - 1] = 2;
+		if (rounds % 4 == 0) {
+			n = pread(nfd, (void *)p, len, 0);
+			if (n < 0 && errno != EFAULT)
+				return churn_end(rounds, strerror(errno), 0);
+		}
+		munmap((void *)p, len);
+		close(fd);
+	}
+	return churn_end(rounds, "running out of rounds", 0);
+}
+
 int main(int argc, char **argv)
 {
 	char *dev, *copy;
@@ -452,6 +514,8 @@ int main(int argc, char **argv)
 		return hold(dev);
 	else if (!strcmp(argv[1], "pin"))
 		return pin(dev);
+	else if (!strcmp(argv[1], "churn") && argc == 4)
+		return churn(dev, argv[3]);
 	else
 		return 2;
 	return failures ? 1 : 0;
