@@ -32,6 +32,6 @@ clean:
 	$(MAKE) -C tests clean
 
 check:
-	tests/run $(if $(KERNELS),--kernels "$(KERNELS)")
+	tests/run $(if $(KERNELS),--kernels "$(KERNELS)") $(if $(VARIANTS),--variants "$(VARIANTS)")
 
 FORCE:

@@ -7,6 +7,13 @@ TD=$(find_pci 0x1b36 0x0005)
 NV=$(nvme_ns_by_serial p2ptest0)
 DRV=/sys/bus/pci/drivers/p2pmem
 check "found the ivshmem provider ($IV), pci-testdev ($TD) and NVMe ($NV)" test -n "$IV" -a -n "$TD" -a -b "$NV"
+if [ -n "$EXPECT_IOMMU" ]; then
+	# The NVMe must sit in a translating domain, or this run proves nothing.
+	NVPCI=$(basename $(readlink -f /sys/class/nvme/$(basename ${NV%n1})/device))
+	G=$(readlink -f /sys/bus/pci/devices/$NVPCI/iommu_group)
+	check "the NVMe ($NVPCI) is behind the IOMMU" test -d "$G"
+	check "... in a translating DMA domain ($(cat $G/type 2>/dev/null))" grep -q '^DMA' $G/type
+fi
 
 # ---- bad input -----------------------------------------------------------
 refute "insmod ids=zzzz is refused" insmod $KO ids=zzzz
