@@ -548,6 +548,11 @@ struct p2pmem_dev *p2pmem_register(struct pci_dev *pdev, int bar, u64 size,
 	struct p2pmem_dev *p2p;
 	int id, ret;
 
+	if (!p2pmem_native_backend_allowed()) {
+		pci_err(pdev, "p2pmem: this kernel has CONFIG_PCI_P2PDMA; p2pmem's kernel backend is not available yet, refusing BAR %d\n",
+			bar);
+		return ERR_PTR(-EOPNOTSUPP);
+	}
 	ret = p2pmem_check_range(pdev, bar, &size, offset);
 	if (ret)
 		return ERR_PTR(ret);

@@ -71,4 +71,16 @@ static inline struct percpu_ref *p2pmem_compat_pgmap_ref(struct dev_pagemap *pgm
 	}
 #endif
 
+/*
+ * The native backend makes its own MEMORY_DEVICE_PCI_P2PDMA pagemap.  With
+ * CONFIG_PCI_P2PDMA the kernel container_of()s every such pagemap into its
+ * private struct pci_p2pdma_pagemap (and, from 6.15, expects 0-based page
+ * refcounts), so there our pagemap would be misread.  Such kernels need the
+ * kernel backend (registration through pci_p2pdma_add_resource()).
+ */
+static inline bool p2pmem_native_backend_allowed(void)
+{
+	return !IS_ENABLED(CONFIG_PCI_P2PDMA);
+}
+
 #endif /* _P2PMEM_COMPAT_H */
