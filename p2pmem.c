@@ -41,14 +41,14 @@
  * Teardown (p2pmem_unregister)
  *   1. live = false under live_sem (write): no new open, mmap or fault can
  *      hand out or map a page after this;
- *   2. remove the char device and sysfs;
- *   3. zap every user PTE through the shared address_space (later faults
+ *   2. zap every user PTE through the shared address_space (later faults
  *      get SIGBUS);
- *   4. revoke every buffer: drop its page references;
- *   5. devm_memunmap_pages(): waits for the pgmap refs, i.e. for the pins
+ *   3. revoke every buffer: drop its page references;
+ *   4. devm_memunmap_pages(): waits for the pgmap refs, i.e. for the pins
  *      of I/O still in flight, then removes the struct pages;
- *   6. delete the device.  This must come last: device_del() releases the
- *      child's devres, and the pagemap must not go while buffers hold it.
+ *   5. delete the char device and sysfs.  This must come last: on these
+ *      kernels device_del() releases the child's devres, and the pagemap
+ *      must not go while buffers still hold its pages.
  *   Open files and stale VMAs keep the p2pmem_dev alive but can no longer
  *   reach the memory.  The module cannot go away earlier: open files hold
  *   it through f_op->owner, and the PCI remove path waits in step 5.
