@@ -51,7 +51,7 @@
  *      must not go while buffers still hold its pages.
  *   Open files and stale VMAs keep the p2pmem_dev alive but can no longer
  *   reach the memory.  The module cannot go away earlier: open files hold
- *   it through f_op->owner, and the PCI remove path waits in step 5.
+ *   it through f_op->owner, and the PCI remove path waits in step 4.
  *
  * Locks
  *   live_sem (rw_semaphore): read-held while handing out pages (mmap) and
@@ -281,11 +281,11 @@ static vm_fault_t p2pmem_vm_fault(struct vm_fault *vmf)
 	if (vmf->pgoff >= buf->npages)
 		return VM_FAULT_SIGBUS;
 	/*
-	 * The entry cannot be cleared under us: this VMA covers it, and
-	 * revocation only starts once "live" is false.
+	 * Entries are cleared only by revocation, which starts after "live"
+	 * drops, and by buffer release, which needs this VMA gone.
 	 */
 	down_read(&p2p->live_sem);
-	if (p2p->live && buf->pages[vmf->pgoff])
+	if (p2p->live)
 		ret = vmf_insert_page(vmf->vma, vmf->address,
 				      buf->pages[vmf->pgoff]);
 	up_read(&p2p->live_sem);

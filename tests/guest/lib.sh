@@ -19,6 +19,15 @@ nvme_ns_by_serial() { # serial -> /dev/nvmeXn1 (numbering differs between kernel
 	done
 }
 dmesg_has() { dmesg | grep -q -- "$1"; }
+# wait_for TENTHS CMD...: poll CMD every 0.1 s until it succeeds or TENTHS
+# polls have passed; the check that follows says whether it came true.
+wait_for() {
+	local n=$1 i
+	shift
+	for i in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
 attr() { cat "/sys/class/p2pmem/$1/$2"; }
 # The p2pmem child of a PCI function, whatever its number.
 child_of() { ls /sys/bus/pci/devices/$1/p2pmem 2>/dev/null | head -n1; }
+has_child() { test -n "$(child_of $1)"; }

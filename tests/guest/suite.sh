@@ -72,7 +72,7 @@ is "available == size after fio" "$(attr p2pmem0 available)" 67108864
 # ---- unbind with a user present -------------------------------------------
 p2pmem_test hold /dev/p2pmem0 > /tmp/hold.out &
 HP=$!
-for i in $(seq 50); do grep -q HOLDING /tmp/hold.out && break; sleep 0.1; done
+wait_for 50 grep -q HOLDING /tmp/hold.out
 check "a process holds a mapping" grep -q HOLDING /tmp/hold.out
 refute "rmmod is refused while /dev/p2pmem0 is mapped" rmmod p2pmem
 check "unbind with the mapping present" sh -c "echo $IV > $DRV/unbind"
@@ -90,18 +90,18 @@ is "... with all of its memory available" "$(attr $C available)" 67108864
 # ---- unbind while a pipe pins pages, with no mapping and no open file -----
 p2pmem_test pin /dev/$C > /tmp/pin.out &
 PP=$!
-for i in $(seq 50); do grep -q PINNED /tmp/pin.out && break; sleep 0.1; done
+wait_for 50 grep -q PINNED /tmp/pin.out
 is "pages vmspliced into a pipe stay allocated after munmap+close" "$(attr $C allocated)" 65536
 rm -f /tmp/unbind.done
 (echo $IV > $DRV/unbind; touch /tmp/unbind.done) &
-for i in $(seq 50); do dmesg_has "$C: waiting for 64 KiB still pinned by I/O" && break; sleep 0.1; done
+wait_for 50 dmesg_has "$C: waiting for 64 KiB still pinned by I/O"
 check "unbind reports the pinned memory it waits for" dmesg_has "$C: waiting for 64 KiB still pinned by I/O"
 refute "unbind blocks while the pipe holds the pages" test -e /tmp/unbind.done
 refute "the device cannot be opened while it is going away" sh -c ": < /dev/$C"
 kill -USR1 $PP
 wait $PP
 is "the pipe still yields the pinned bytes" $? 0
-for i in $(seq 100); do test -e /tmp/unbind.done && break; sleep 0.1; done
+wait_for 100 test -e /tmp/unbind.done
 check "unbind completes once the pipe is drained" test -e /tmp/unbind.done
 refute "... and removes $C" test -e /sys/class/p2pmem/$C
 check "bind again" sh -c "echo $IV > $DRV/bind"
@@ -147,16 +147,16 @@ check "insmod ids=1af4:1110 for hot-plug" insmod $KO ids=1af4:1110
 C=$(child_of $IV)
 p2pmem_test hold /dev/$C > /tmp/hold2.out &
 HP=$!
-for i in $(seq 50); do grep -q HOLDING /tmp/hold2.out && break; sleep 0.1; done
+wait_for 50 grep -q HOLDING /tmp/hold2.out
 echo 'HOTPLUG {"execute":"device_del","arguments":{"id":"iv0"}}'
-for i in $(seq 300); do test -e /sys/bus/pci/devices/$IV || break; sleep 0.1; done
+wait_for 300 test ! -e /sys/bus/pci/devices/$IV
 refute "hot-unplug removes the PCI function" test -e /sys/bus/pci/devices/$IV
 refute "... and its p2pmem device" test -e /sys/class/p2pmem/$C
 kill -USR1 $HP
 wait $HP
 is "the holder's mapping was revoked by the hot-unplug (SIGBUS)" $? 42
 echo 'HOTPLUG {"execute":"device_add","arguments":{"driver":"ivshmem-plain","id":"iv0","memdev":"shm1","bus":"dp0"}}'
-for i in $(seq 300); do test -n "$(child_of $IV)" && break; sleep 0.1; done
+wait_for 300 has_child $IV
 C=$(child_of $IV)
 check "hot-add brings a p2pmem device back ($C)" test -n "$C"
 is "... with all of its memory available" "$(attr $C available)" 67108864

@@ -237,11 +237,6 @@ static int open_nvme(const char *nvme)
 	return fd;
 }
 
-static long sys_io_setup(unsigned int n, aio_context_t *ctx)
-{
-	return syscall(SYS_io_setup, n, ctx);
-}
-
 static void test_dio(const char *dev, const char *nvme)
 {
 	size_t len = 4 * MiB;
@@ -292,7 +287,7 @@ static void test_dio(const char *dev, const char *nvme)
 	cb.aio_buf = (unsigned long)p;
 	cb.aio_nbytes = len;
 	cb.aio_offset = 0;
-	if (sys_io_setup(4, &ctx) || syscall(SYS_io_submit, ctx, 1, cbs) != 1) {
+	if (syscall(SYS_io_setup, 4, &ctx) || syscall(SYS_io_submit, ctx, 1, cbs) != 1) {
 		tap(0, "aio O_DIRECT submit: %s", strerror(errno));
 	} else {
 		munmap(p, len);
