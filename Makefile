@@ -3,6 +3,7 @@
 #   make                      build p2pmem.ko for the running kernel
 #   make KDIR=/path/to/build  build against any kernel headers tree
 #   make check                build and run the VM test suite (see README.md)
+#   make bench                p2pmem vs the kernel's allocate file vs RAM
 #   make W=1 / make C=1       extra warnings / sparse, passed to kbuild
 
 KERNELRELEASE ?=
@@ -10,7 +11,7 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 PWD := $(CURDIR)
 KBUILD_ARGS := $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
-.PHONY: all modules clean check conftest
+.PHONY: all modules clean check bench conftest
 
 all: modules
 
@@ -33,5 +34,8 @@ clean:
 
 check:
 	tests/run $(if $(KERNELS),--kernels "$(KERNELS)") $(if $(VARIANTS),--variants "$(VARIANTS)")
+
+bench:
+	tests/run --bench $(if $(KERNELS),--kernels "$(KERNELS)")
 
 FORCE:

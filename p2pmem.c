@@ -76,6 +76,9 @@
 #include <linux/mount.h>
 #include <linux/pci.h>
 #include <linux/pseudo_fs.h>
+#include <linux/delay.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <linux/slab.h>
 
 #include "p2pmem.h"
@@ -85,28 +88,6 @@
 #define P2PMEM_MAX_DEVICES	(1U << MINORBITS)
 #define P2PMEM_FS_MAGIC		0x70327070	/* "p2pp" */
 
-struct p2pmem_dev {
-	struct device dev;
-	struct cdev cdev;
-	struct pci_dev *pdev;
-	const char *provider;
-	int bar;
-	u64 offset;
-	u64 size;
-	phys_addr_t phys;
-	pci_bus_addr_t bus;
-
-	struct dev_pagemap pgmap;
-	struct gen_pool *pool;
-	struct inode *inode;
-
-	struct rw_semaphore live_sem;
-	bool live;
-
-	struct mutex buf_lock;
-	struct list_head bufs;
-};
-
 struct p2pmem_buf {
 	struct kref kref;
 	struct p2pmem_dev *p2p;
@@ -115,6 +96,7 @@ struct p2pmem_buf {
 	struct page *pages[];
 };
 
+static const struct p2pmem_backend p2pmem_native_backend;
 static struct class *p2pmem_class;
 static dev_t p2pmem_devt;
 static DEFINE_IDA(p2pmem_ida);
@@ -125,8 +107,9 @@ static inline struct p2pmem_dev *to_p2pmem(struct device *dev)
 	return container_of(dev, struct p2pmem_dev, dev);
 }
 
-/* ---- page pool ---------------------------------------------------------- */
+/* ---- native backend: our own pagemap and page pool ----------------------- */
 
+/* Return a page nobody references any more to the pool. */
 static void p2pmem_page_free(struct page *page)
 {
 	struct dev_pagemap *pgmap = p2pmem_compat_page_pgmap(page);
@@ -138,11 +121,67 @@ static void p2pmem_page_free(struct page *page)
 P2PMEM_PGMAP_OPS(p2pmem_pgmap_ops, p2pmem_page_free);
 
 /*
- * Take @n contiguous pages out of the pool and make them ours.  Returns
- * false, taking nothing, if no free run of that length exists.
+ * Kernels before 6.1 never tell the owner of a P2PDMA page that it is free
+ * (at refcount 0 the mm core only drops a pgmap reference).  There a free
+ * page keeps the memmap's own reference, a handed-out one carries ours on
+ * top, and a page whose holders are all gone is back at exactly 1.  Pages
+ * released while something (a pin of I/O in flight, a pipe) still holds
+ * them wait in p2p->draining until a scan sees them at 1.
  */
-static bool p2pmem_take_run(struct p2pmem_dev *p2p, unsigned long n,
-			    struct page **pages)
+static void p2pmem_drain_scan(struct p2pmem_dev *p2p)
+{
+	struct page *page;
+	unsigned long pfn;
+
+	xa_for_each(&p2p->draining, pfn, page) {
+		/* xa_erase() decides which of two concurrent scans frees it. */
+		if (page_ref_count(page) == 1 && xa_erase(&p2p->draining, pfn))
+			p2pmem_page_free(page);
+	}
+}
+
+static void p2pmem_drain_work(struct work_struct *work)
+{
+	struct p2pmem_dev *p2p = container_of(to_delayed_work(work),
+					      struct p2pmem_dev, drain_work);
+
+	p2pmem_drain_scan(p2p);
+	if (!xa_empty(&p2p->draining))
+		schedule_delayed_work(&p2p->drain_work, HZ / 10);
+}
+
+static void p2pmem_native_put_page(struct p2pmem_dev *p2p, struct page *page)
+{
+	put_page(page);
+	if (p2pmem_compat_pgmap_frees_pages())
+		return;
+	if (page_ref_count(page) == 1) {
+		p2pmem_page_free(page);
+		return;
+	}
+	/* A few bytes; failing here would leak the page for good. */
+	xa_store(&p2p->draining, page_to_pfn(page), page,
+		 GFP_KERNEL | __GFP_NOFAIL);
+	schedule_delayed_work(&p2p->drain_work, HZ / 10);
+}
+
+/*
+ * Give a page from a pool its holder's reference.  Nobody else can hold a
+ * pooled page, so its count tells the convention: 6.15+ parks free P2PDMA
+ * pages at 0, 6.1 to 6.14 at 1 (the reference we hand over), and before
+ * 6.1 the memmap keeps 1 of its own, so we add ours.
+ */
+static void p2pmem_page_claim(struct page *page)
+{
+	if (!page_ref_count(page))
+		set_page_count(page, 1);
+	else if (!p2pmem_compat_pgmap_frees_pages())
+		get_page(page);
+}
+
+/* Take @n contiguous pages out of our own pool. */
+static bool p2pmem_native_take_run(struct p2pmem_dev *p2p, unsigned long n,
+				   struct page **pages)
 {
 	unsigned long addr, i;
 
@@ -150,24 +189,44 @@ static bool p2pmem_take_run(struct p2pmem_dev *p2p, unsigned long n,
 	if (!addr)
 		return false;
 	for (i = 0; i < n; i++) {
-		struct page *page = pfn_to_page(PHYS_PFN(addr) + i);
-
+		pages[i] = pfn_to_page(PHYS_PFN(addr) + i);
+		p2pmem_page_claim(pages[i]);
 		percpu_ref_get(p2pmem_compat_pgmap_ref(&p2p->pgmap));
-		/* Never show a user what the previous one left behind. */
-		clear_page(page_address(page));
-		pages[i] = page;
 	}
 	return true;
 }
 
+static size_t p2pmem_native_avail(struct p2pmem_dev *p2p)
+{
+	return gen_pool_avail(p2p->pool);
+}
+
+/*
+ * Take @n contiguous pages from the backend, or nothing.  Every page is
+ * zeroed here, whoever had it before: never show a user what the previous
+ * one (or, on the kernel backend, another driver) left behind.
+ */
+static bool p2pmem_take_run(struct p2pmem_dev *p2p, unsigned long n,
+			    struct page **pages)
+{
+	unsigned long i;
+
+	if (!p2p->backend->take_run(p2p, n, pages))
+		return false;
+	for (i = 0; i < n; i++)
+		clear_page(page_address(pages[i]));
+	return true;
+}
+
 /* Drop the references in @pages[0..n) and clear the entries. */
-static void p2pmem_put_pages(struct page **pages, unsigned long n)
+static void p2pmem_put_pages(struct p2pmem_dev *p2p, struct page **pages,
+			     unsigned long n)
 {
 	unsigned long i;
 
 	for (i = 0; i < n; i++) {
 		if (pages[i])
-			put_page(pages[i]);
+			p2p->backend->put_page(p2p, pages[i]);
 		pages[i] = NULL;
 	}
 }
@@ -188,7 +247,7 @@ static int p2pmem_take_pages(struct p2pmem_dev *p2p, unsigned long npages,
 			continue;
 		}
 		if (run == 1) {
-			p2pmem_put_pages(pages, done);
+			p2pmem_put_pages(p2p, pages, done);
 			return -ENOMEM;
 		}
 		run /= 2;
@@ -234,7 +293,7 @@ static void p2pmem_buf_release(struct kref *kref)
 
 	mutex_lock(&p2p->buf_lock);
 	list_del(&buf->node);
-	p2pmem_put_pages(buf->pages, buf->npages);
+	p2pmem_put_pages(p2p, buf->pages, buf->npages);
 	mutex_unlock(&p2p->buf_lock);
 	put_device(&p2p->dev);
 	kvfree(buf);
@@ -246,7 +305,7 @@ static void p2pmem_revoke_bufs(struct p2pmem_dev *p2p)
 
 	mutex_lock(&p2p->buf_lock);
 	list_for_each_entry(buf, &p2p->bufs, node)
-		p2pmem_put_pages(buf->pages, buf->npages);
+		p2pmem_put_pages(p2p, buf->pages, buf->npages);
 	mutex_unlock(&p2p->buf_lock);
 }
 
@@ -368,7 +427,9 @@ static DEVICE_ATTR_RO(size);
 static ssize_t available_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
 {
-	return sysfs_emit(buf, "%zu\n", gen_pool_avail(to_p2pmem(dev)->pool));
+	struct p2pmem_dev *p2p = to_p2pmem(dev);
+
+	return sysfs_emit(buf, "%zu\n", p2p->backend->avail(p2p));
 }
 static DEVICE_ATTR_RO(available);
 
@@ -377,7 +438,7 @@ static ssize_t allocated_show(struct device *dev, struct device_attribute *attr,
 {
 	struct p2pmem_dev *p2p = to_p2pmem(dev);
 
-	return sysfs_emit(buf, "%llu\n", p2p->size - gen_pool_avail(p2p->pool));
+	return sysfs_emit(buf, "%llu\n", p2p->size - p2p->backend->avail(p2p));
 }
 static DEVICE_ATTR_RO(allocated);
 
@@ -425,7 +486,7 @@ static DEVICE_ATTR_RO(numa_node);
 static ssize_t backend_show(struct device *dev, struct device_attribute *attr,
 			    char *buf)
 {
-	return sysfs_emit(buf, "native\n");
+	return sysfs_emit(buf, "%s\n", to_p2pmem(dev)->backend->name);
 }
 static DEVICE_ATTR_RO(backend);
 
@@ -451,6 +512,20 @@ static struct attribute *p2pmem_attrs[] = {
 };
 ATTRIBUTE_GROUPS(p2pmem);
 
+/*
+ * udev rules get the provider from the event itself: the "device" link is
+ * made only after the add event has gone out.
+ */
+static int p2pmem_uevent(p2pmem_compat_uevent_dev *dev,
+			 struct kobj_uevent_env *env)
+{
+	const struct p2pmem_dev *p2p = container_of(dev, struct p2pmem_dev, dev);
+
+	return add_uevent_var(env, "P2PMEM_PCI=%s", pci_name(p2p->pdev)) ?:
+	       add_uevent_var(env, "P2PMEM_BACKEND=%s", p2p->backend->name) ?:
+	       add_uevent_var(env, "P2PMEM_PROVIDER=%s", p2p->provider);
+}
+
 /* ---- registration ------------------------------------------------------- */
 
 static void p2pmem_dev_release(struct device *dev)
@@ -468,7 +543,7 @@ static void p2pmem_dev_release(struct device *dev)
 
 /* Reject ranges the DMA API or memremap_pages() would get wrong. */
 static int p2pmem_check_range(struct pci_dev *pdev, int bar, u64 *size,
-			      u64 offset)
+			      u64 offset, const struct p2pmem_backend *backend)
 {
 	u64 align = PAGES_PER_SUBSECTION << PAGE_SHIFT;
 	u64 len;
@@ -500,8 +575,12 @@ static int p2pmem_check_range(struct pci_dev *pdev, int bar, u64 *size,
 			bar, &phys, *size, align);
 		return -EINVAL;
 	}
-	/* The DMA API hands peers CPU physical addresses on these kernels. */
-	if (pci_bus_address(pdev, bar) != pci_resource_start(pdev, bar)) {
+	/*
+	 * Without the p2pdma core the DMA API hands peers CPU physical
+	 * addresses; the kernel backend translates them itself.
+	 */
+	if (backend == &p2pmem_native_backend &&
+	    pci_bus_address(pdev, bar) != pci_resource_start(pdev, bar)) {
 		pci_err(pdev, "p2pmem: BAR %d bus address differs from its CPU address; peers would get the wrong address\n",
 			bar);
 		return -EINVAL;
@@ -515,7 +594,7 @@ static int p2pmem_check_range(struct pci_dev *pdev, int bar, u64 *size,
 	return 0;
 }
 
-static int p2pmem_setup_memory(struct p2pmem_dev *p2p)
+static int p2pmem_native_add_memory(struct p2pmem_dev *p2p)
 {
 	int nid = dev_to_node(&p2p->dev);
 	void *addr;
@@ -531,7 +610,7 @@ static int p2pmem_setup_memory(struct p2pmem_dev *p2p)
 	/*
 	 * P2PDMA type: the kernel maps the BAR uncached in the linear map,
 	 * and on kernels without CONFIG_PCI_P2PDMA GUP and the DMA API treat
-	 * the pages like RAM.  Kernels with it use the kernel backend.
+	 * the pages like RAM.
 	 */
 	p2p->pgmap.type = MEMORY_DEVICE_PCI_P2PDMA;
 	p2p->pgmap.range.start = p2p->phys;
@@ -542,18 +621,65 @@ static int p2pmem_setup_memory(struct p2pmem_dev *p2p)
 	return PTR_ERR_OR_ZERO(addr);
 }
 
-struct p2pmem_dev *p2pmem_register(struct pci_dev *pdev, int bar, u64 size,
-				   u64 offset, const char *provider)
+static void p2pmem_native_remove_memory(struct p2pmem_dev *p2p)
+{
+	size_t busy = p2p->size - gen_pool_avail(p2p->pool);
+
+	if (busy)
+		dev_info(&p2p->dev, "waiting for %zu KiB still pinned by I/O\n",
+			 busy >> 10);
+	while (!xa_empty(&p2p->draining)) {
+		p2pmem_drain_scan(p2p);
+		if (!xa_empty(&p2p->draining))
+			msleep(100);
+	}
+	cancel_delayed_work_sync(&p2p->drain_work);
+	/* Waits for every page's pgmap reference, i.e. for every pin. */
+	devm_memunmap_pages(&p2p->dev, &p2p->pgmap);
+}
+
+static const struct p2pmem_backend p2pmem_native_backend = {
+	.name = "native",
+	.add_memory = p2pmem_native_add_memory,
+	.remove_memory = p2pmem_native_remove_memory,
+	.take_run = p2pmem_native_take_run,
+	.put_page = p2pmem_native_put_page,
+	.avail = p2pmem_native_avail,
+};
+
+/*
+ * The class device has no parent: with the PCI device as parent it would
+ * live in a glue directory named after the class, .../<bdf>/p2pmem/, and
+ * the kernel's p2pdma core puts its own "p2pmem" attribute group there.
+ * "device" links to the provider instead, on every kernel.
+ */
+static int p2pmem_add_device(struct p2pmem_dev *p2p)
+{
+	int ret;
+
+	ret = cdev_device_add(&p2p->cdev, &p2p->dev);
+	if (ret)
+		return ret;
+	ret = sysfs_create_link(&p2p->dev.kobj, &p2p->pdev->dev.kobj, "device");
+	if (ret)
+		cdev_device_del(&p2p->cdev, &p2p->dev);
+	return ret;
+}
+
+static void p2pmem_del_device(struct p2pmem_dev *p2p)
+{
+	sysfs_remove_link(&p2p->dev.kobj, "device");
+	cdev_device_del(&p2p->cdev, &p2p->dev);
+}
+
+struct p2pmem_dev *p2pmem_create(struct pci_dev *pdev, int bar, u64 size,
+				 u64 offset, const char *provider,
+				 const struct p2pmem_backend *backend)
 {
 	struct p2pmem_dev *p2p;
 	int id, ret;
 
-	if (!p2pmem_native_backend_allowed()) {
-		pci_err(pdev, "p2pmem: this kernel has CONFIG_PCI_P2PDMA; p2pmem's kernel backend is not available yet, refusing BAR %d\n",
-			bar);
-		return ERR_PTR(-EOPNOTSUPP);
-	}
-	ret = p2pmem_check_range(pdev, bar, &size, offset);
+	ret = p2pmem_check_range(pdev, bar, &size, offset, backend);
 	if (ret)
 		return ERR_PTR(ret);
 
@@ -567,6 +693,7 @@ struct p2pmem_dev *p2pmem_register(struct pci_dev *pdev, int bar, u64 size,
 	}
 
 	p2p->pdev = pci_dev_get(pdev);
+	p2p->backend = backend;
 	p2p->bar = bar;
 	p2p->offset = offset;
 	p2p->size = size;
@@ -575,10 +702,11 @@ struct p2pmem_dev *p2pmem_register(struct pci_dev *pdev, int bar, u64 size,
 	init_rwsem(&p2p->live_sem);
 	mutex_init(&p2p->buf_lock);
 	INIT_LIST_HEAD(&p2p->bufs);
+	xa_init(&p2p->draining);
+	INIT_DELAYED_WORK(&p2p->drain_work, p2pmem_drain_work);
 
 	device_initialize(&p2p->dev);
 	p2p->dev.class = p2pmem_class;
-	p2p->dev.parent = &pdev->dev;
 	p2p->dev.devt = MKDEV(MAJOR(p2pmem_devt), id);
 	p2p->dev.groups = p2pmem_groups;
 	p2p->dev.release = p2pmem_dev_release;
@@ -598,32 +726,41 @@ struct p2pmem_dev *p2pmem_register(struct pci_dev *pdev, int bar, u64 size,
 		p2p->inode = NULL;
 		goto err_put;
 	}
-	ret = p2pmem_setup_memory(p2p);
+	ret = backend->add_memory(p2p);
 	if (ret)
 		goto err_put;
 
 	p2p->live = true;
 	cdev_init(&p2p->cdev, &p2pmem_fops);
 	p2p->cdev.owner = THIS_MODULE;
-	ret = cdev_device_add(&p2p->cdev, &p2p->dev);
+	ret = p2pmem_add_device(p2p);
 	if (ret)
-		goto err_put;
+		goto err_remove;
 
-	dev_info(&p2p->dev, "%s BAR %d: %llu MiB at %pa (%s)\n", pci_name(pdev),
-		 bar, size >> 20, &p2p->phys, p2p->provider);
+	dev_info(&p2p->dev, "%s BAR %d: %llu MiB at %pa (%s, %s backend)\n",
+		 pci_name(pdev), bar, size >> 20, &p2p->phys, p2p->provider,
+		 backend->name);
 	return p2p;
 
+err_remove:
+	backend->remove_memory(p2p);
 err_put:
 	pci_err(pdev, "p2pmem: cannot register BAR %d: %d\n", bar, ret);
 	put_device(&p2p->dev);
 	return ERR_PTR(ret);
 }
+
+struct p2pmem_dev *p2pmem_register(struct pci_dev *pdev, int bar, u64 size,
+				   u64 offset, const char *provider)
+{
+	return p2pmem_create(pdev, bar, size, offset, provider,
+			     p2pmem_native_backend_allowed() ?
+			     &p2pmem_native_backend : &p2pmem_kernel_backend);
+}
 EXPORT_SYMBOL_GPL(p2pmem_register);
 
 void p2pmem_unregister(struct p2pmem_dev *p2p)
 {
-	size_t busy;
-
 	if (IS_ERR_OR_NULL(p2p))
 		return;
 
@@ -633,15 +770,10 @@ void p2pmem_unregister(struct p2pmem_dev *p2p)
 
 	unmap_mapping_range(p2p->inode->i_mapping, 0, 0, 1);
 	p2pmem_revoke_bufs(p2p);
-
-	busy = p2p->size - gen_pool_avail(p2p->pool);
-	if (busy)
-		dev_info(&p2p->dev, "waiting for %zu KiB still pinned by I/O\n",
-			 busy >> 10);
-	devm_memunmap_pages(&p2p->dev, &p2p->pgmap);
+	p2p->backend->remove_memory(p2p);
 
 	dev_info(&p2p->dev, "removed\n");
-	cdev_device_del(&p2p->cdev, &p2p->dev);
+	p2pmem_del_device(p2p);
 	put_device(&p2p->dev);
 }
 EXPORT_SYMBOL_GPL(p2pmem_unregister);
@@ -677,11 +809,18 @@ static int __init p2pmem_init(void)
 		goto err_chrdev;
 	}
 
+	p2pmem_class->dev_uevent = p2pmem_uevent;
+
 	ret = p2pmem_pci_init();
 	if (ret)
 		goto err_class;
+	ret = p2pmem_adopt_init();
+	if (ret)
+		goto err_pci;
 	return 0;
 
+err_pci:
+	p2pmem_pci_exit();
 err_class:
 	class_destroy(p2pmem_class);
 err_chrdev:
@@ -693,6 +832,7 @@ err_mnt:
 
 static void __exit p2pmem_exit(void)
 {
+	p2pmem_adopt_exit();
 	p2pmem_pci_exit();
 	class_destroy(p2pmem_class);
 	unregister_chrdev_region(p2pmem_devt, P2PMEM_MAX_DEVICES);

@@ -10,6 +10,8 @@
 #include <linux/device.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
+#include <linux/pci.h>
+#include <linux/rcupdate.h>
 
 #include "conftest.h"
 
@@ -71,16 +73,71 @@ static inline struct percpu_ref *p2pmem_compat_pgmap_ref(struct dev_pagemap *pgm
 	}
 #endif
 
+/* 6.2: struct class callbacks take a const struct device. */
+#ifdef P2PMEM_HAVE_CLASS_DEV_UEVENT_CONST
+typedef const struct device p2pmem_compat_uevent_dev;
+#else
+typedef struct device p2pmem_compat_uevent_dev;
+#endif
+
+/* 6.15 (roughly): get_dev_pagemap() lost its "cached pgmap" argument. */
+static inline struct dev_pagemap *p2pmem_compat_get_dev_pagemap(unsigned long pfn)
+{
+#ifdef P2PMEM_HAVE_GET_DEV_PAGEMAP_PFN_ONLY
+	return get_dev_pagemap(pfn);
+#else
+	return get_dev_pagemap(pfn, NULL);
+#endif
+}
+
+/*
+ * Whether the mm core calls pgmap->ops->page_free (folio_free) when a
+ * P2PDMA page's refcount drops to 0.  6.1 does (free_zone_device_page());
+ * 5.10 only drops a pgmap reference.  zone_device_page_init() came with
+ * that rework, so its presence (in whatever form) is the marker.  Without
+ * the callback the native backend watches refcounts instead.
+ */
+static inline bool p2pmem_compat_pgmap_frees_pages(void)
+{
+	return IS_ENABLED(P2PMEM_HAVE_ZONE_DEVICE_PAGE_INIT);
+}
+
 /*
  * The native backend makes its own MEMORY_DEVICE_PCI_P2PDMA pagemap.  With
  * CONFIG_PCI_P2PDMA the kernel container_of()s every such pagemap into its
  * private struct pci_p2pdma_pagemap (and, from 6.15, expects 0-based page
- * refcounts), so there our pagemap would be misread.  Such kernels need the
+ * refcounts), so there our pagemap would be misread.  Such kernels use the
  * kernel backend (registration through pci_p2pdma_add_resource()).
  */
 static inline bool p2pmem_native_backend_allowed(void)
 {
 	return !IS_ENABLED(CONFIG_PCI_P2PDMA);
+}
+
+/*
+ * The p2pdma core keeps a device's page pool in its private struct
+ * pci_p2pdma, and exports no way to read how much of it is free or whether
+ * it is published (pci_has_p2pmem() went static in 6.16).  The first two
+ * members have been { struct gen_pool *pool; bool p2pmem_published; } since
+ * 5.10 (read from the 5.10, 6.1, 6.12 and 7.2 sources): this
+ * mirror reads only those.  This is p2pmem's one assumption about a private
+ * kernel layout; p2pmem/kernel.c cross-checks the pool against the pagemap
+ * before trusting it.
+ */
+struct p2pmem_compat_p2pdma_head {
+	struct gen_pool *pool;
+	bool p2pmem_published;
+};
+
+/* Call under rcu_read_lock(); NULL when @pdev has no p2pdma state. */
+static inline struct p2pmem_compat_p2pdma_head *
+p2pmem_compat_p2pdma_head(struct pci_dev *pdev)
+{
+#ifdef CONFIG_PCI_P2PDMA
+	return (struct p2pmem_compat_p2pdma_head *)rcu_dereference(pdev->p2pdma);
+#else
+	return NULL;
+#endif
 }
 
 #endif /* _P2PMEM_COMPAT_H */

@@ -51,6 +51,20 @@ const struct dev_pagemap_ops probe = { .folio_free = f };'
 probe PGMAP_REF_EMBEDDED '
 void probe(struct dev_pagemap *p) { percpu_ref_get(&p->ref); }'
 
+# 6.15: get_dev_pagemap() takes only the pfn.
+probe GET_DEV_PAGEMAP_PFN_ONLY '
+struct dev_pagemap *probe(unsigned long pfn) { return get_dev_pagemap(pfn); }'
+
+# 6.2: struct class callbacks take a const struct device.
+probe CLASS_DEV_UEVENT_CONST '
+static int u(const struct device *d, struct kobj_uevent_env *e) { return 0; }
+struct class probe = { .dev_uevent = u };'
+
+# 6.1: the mm core hands P2PDMA pages that reach refcount 0 to page_free;
+# zone_device_page_init() (whatever its arguments) came with that rework.
+probe ZONE_DEVICE_PAGE_INIT '
+void *probe(void) { return (void *)zone_device_page_init; }'
+
 objs=""
 for p in $probes; do objs="$objs $p.o"; done
 echo "obj-m := $objs" > "$tmp/Kbuild"

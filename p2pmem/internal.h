@@ -3,12 +3,95 @@
 #ifndef _P2PMEM_INTERNAL_H
 #define _P2PMEM_INTERNAL_H
 
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/list.h>
+#include <linux/memremap.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
 #ifndef P2PMEM_VERSION
 #define P2PMEM_VERSION "0.1.0"
 #endif
 
+struct gen_pool;
+struct inode;
+struct p2pmem_dev;
+struct pci_dev;
+
+/*
+ * Where a device's pages come from.  The core owns mapping, zeroing and the
+ * per-buffer references; a backend only makes the range allocatable and
+ * hands out pages.  Every page a backend hands out carries exactly one
+ * reference, owned by the caller; dropping the last reference to it (with
+ * put_page(), by whoever holds it last) gives it back to the backend.
+ */
+struct p2pmem_backend {
+	const char *name;		/* shown in sysfs "backend" */
+	/* Make the range allocatable; undone by ->remove_memory(). */
+	int (*add_memory)(struct p2pmem_dev *p2p);
+	/*
+	 * Called once every buffer has been revoked: wait for the pages still
+	 * pinned by I/O and take the memory down, as far as this backend owns
+	 * it.
+	 */
+	void (*remove_memory)(struct p2pmem_dev *p2p);
+	/* Take @n physically contiguous pages, or nothing and return false. */
+	bool (*take_run)(struct p2pmem_dev *p2p, unsigned long n,
+			 struct page **pages);
+	/* Drop a reference taken by ->take_run(). */
+	void (*put_page)(struct p2pmem_dev *p2p, struct page *page);
+	/* Bytes nobody holds, for sysfs "available". */
+	size_t (*avail)(struct p2pmem_dev *p2p);
+};
+
+struct p2pmem_dev {
+	struct device dev;
+	struct cdev cdev;
+	struct pci_dev *pdev;
+	const struct p2pmem_backend *backend;
+	const char *provider;
+	int bar;
+	u64 offset;
+	u64 size;
+	phys_addr_t phys;
+	pci_bus_addr_t bus;
+
+	/* native backend: our own pagemap and page pool */
+	struct dev_pagemap pgmap;
+	struct gen_pool *pool;
+	struct xarray draining;		/* pages released but still held */
+	struct delayed_work drain_work;
+
+	struct inode *inode;
+
+	struct rw_semaphore live_sem;
+	bool live;
+
+	struct mutex buf_lock;
+	struct list_head bufs;
+};
+
+/* p2pmem.c: create a device over memory a backend can hand out. */
+struct p2pmem_dev *p2pmem_create(struct pci_dev *pdev, int bar, u64 size,
+				 u64 offset, const char *provider,
+				 const struct p2pmem_backend *backend);
+
+/* p2pmem/kernel.c: the backend for kernels with CONFIG_PCI_P2PDMA. */
+extern const struct p2pmem_backend p2pmem_kernel_backend;
+extern const struct p2pmem_backend p2pmem_kernel_adopted_backend;
+bool p2pmem_kernel_pool(struct pci_dev *pdev, size_t *size, bool *published);
+
+/* p2pmem/adopt.c: p2p memory that other drivers registered and published. */
+int p2pmem_adopt_init(void);
+void p2pmem_adopt_exit(void);
+
 /* p2pmem/pci.c: the module's own PCI driver provider. */
 int p2pmem_pci_init(void);
+bool p2pmem_pci_owns(struct pci_dev *pdev);
 void p2pmem_pci_exit(void);
 
 #endif /* _P2PMEM_INTERNAL_H */

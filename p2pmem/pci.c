@@ -105,6 +105,12 @@ static struct pci_driver p2pmem_pci_driver = {
 	.remove = p2pmem_pci_remove,
 };
 
+/* True when @pdev is bound to this driver (its memory is ours already). */
+bool p2pmem_pci_owns(struct pci_dev *pdev)
+{
+	return pdev->dev.driver == &p2pmem_pci_driver.driver;
+}
+
 /* Parse one "VVVV:DDDD[:BAR]" entry of ids=. */
 static int p2pmem_pci_parse_id(const char *s, unsigned int *vendor,
 			       unsigned int *device, unsigned long *data)

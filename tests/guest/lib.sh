@@ -28,6 +28,12 @@ wait_for() {
 	return 1
 }
 attr() { cat "/sys/class/p2pmem/$1/$2"; }
-# The p2pmem child of a PCI function, whatever its number.
-child_of() { ls /sys/bus/pci/devices/$1/p2pmem 2>/dev/null | head -n1; }
+# The p2pmemN of a PCI function, whatever its number: every p2pmemN's
+# "device" link names its provider.
+child_of() {
+	local c
+	for c in /sys/class/p2pmem/p2pmem*; do
+		[ "$(basename "$(readlink "$c/device" 2>/dev/null)")" = "$1" ] && { basename "$c"; return; }
+	done
+}
 has_child() { test -n "$(child_of $1)"; }

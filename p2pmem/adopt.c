@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Adoption: on kernels with CONFIG_PCI_P2PDMA, drivers register p2p memory
+ * with the kernel's p2pdma core themselves (nvme does it for a CMB that
+ * supports data) and publish it for other drivers.  p2pmem gives each such
+ * device a p2pmemN served by the kernel backend, so user space sees the
+ * same class, node and attributes whoever registered the memory.
+ *
+ * Devices are looked for at module load and whenever a driver finishes
+ * binding (a PCI bus notifier).  An adopted p2pmemN goes away as soon as its
+ * provider's driver starts to unbind, before that driver's devres takes
+ * the memory down: our users lose their mappings first, and the kernel's
+ * memunmap then waits only for I/O still in flight.
+ *
+ * adoptees_lock protects the list and serialises adoption against removal;
+ * it is taken from the notifier, which the driver core calls with the PCI
+ * device's lock held, and never the other way round.
+ */
+#include <linux/list.h>
+#include <linux/memremap.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+#include "../p2pmem.h"
+#include "compat.h"
+#include "internal.h"
+
+static bool adopt = true;
+module_param(adopt, bool, 0444);
+MODULE_PARM_DESC(adopt, "Give p2p memory that other drivers published (e.g. NVMe CMBs) a p2pmemN too; kernels with CONFIG_PCI_P2PDMA only (default: on)");
+
+struct p2pmem_adoptee {
+	struct list_head node;
+	struct pci_dev *pdev;
+	struct p2pmem_dev *p2p;
+};
+
+static LIST_HEAD(p2pmem_adoptees);
+static DEFINE_MUTEX(p2pmem_adoptees_lock);
+
+static struct p2pmem_adoptee *p2pmem_adoptee_find(struct pci_dev *pdev)
+{
+	struct p2pmem_adoptee *a;
+
+	list_for_each_entry(a, &p2pmem_adoptees, node)
+		if (a->pdev == pdev)
+			return a;
+	return NULL;
+}
+
+/*
+ * Find the P2PDMA pagemap inside @pdev's BARs.  ZONE_DEVICE ranges start
+ * and end on subsection boundaries, so probing one pfn per subsection
+ * finds any of them.
+ */
+static bool p2pmem_adopt_find_range(struct pci_dev *pdev, int *bar,
+				    u64 *offset, u64 *len)
+{
+	const u64 step = PAGES_PER_SUBSECTION << PAGE_SHIFT;
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		resource_size_t start = pci_resource_start(pdev, i);
+		resource_size_t end = pci_resource_end(pdev, i);
+		resource_size_t addr;
+
+		if (!(pci_resource_flags(pdev, i) & IORESOURCE_MEM) ||
+		    !pci_resource_len(pdev, i))
+			continue;
+		for (addr = ALIGN(start, step); addr < end; addr += step) {
+			struct dev_pagemap *pgmap;
+			struct range r;
+			bool p2pdma;
+
+			pgmap = p2pmem_compat_get_dev_pagemap(PHYS_PFN(addr));
+			if (!pgmap)
+				continue;
+			p2pdma = pgmap->type == MEMORY_DEVICE_PCI_P2PDMA &&
+				 pgmap->nr_range == 1;
+			r = pgmap->range;
+			put_dev_pagemap(pgmap);
+			if (!p2pdma || r.start < start || r.end > end)
+				continue;
+			*bar = i;
+			*offset = r.start - start;
+			*len = range_len(&r);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void p2pmem_adopt_one(struct pci_dev *pdev)
+{
+	struct p2pmem_adoptee *a;
+	bool published;
+	size_t pool;
+	u64 offset, len;
+	int bar;
+
+	if (!pdev->dev.driver || p2pmem_pci_owns(pdev))
+		return;
+	if (!p2pmem_kernel_pool(pdev, &pool, &published) || !published)
+		return;
+
+	mutex_lock(&p2pmem_adoptees_lock);
+	if (p2pmem_adoptee_find(pdev))
+		goto out;
+	if (!p2pmem_adopt_find_range(pdev, &bar, &offset, &len) || len != pool) {
+		pci_info(pdev, "p2pmem: not adopting its p2p memory: it is not one range in one BAR\n");
+		goto out;
+	}
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		goto out;
+	a->p2p = p2pmem_create(pdev, bar, len, offset, pdev->dev.driver->name,
+			       &p2pmem_kernel_adopted_backend);
+	if (IS_ERR(a->p2p)) {
+		kfree(a);
+		goto out;
+	}
+	a->pdev = pci_dev_get(pdev);
+	list_add(&a->node, &p2pmem_adoptees);
+out:
+	mutex_unlock(&p2pmem_adoptees_lock);
+}
+
+static void p2pmem_adoptee_drop(struct p2pmem_adoptee *a)
+{
+	list_del(&a->node);
+	p2pmem_unregister(a->p2p);
+	pci_dev_put(a->pdev);
+	kfree(a);
+}
+
+static void p2pmem_unadopt_one(struct pci_dev *pdev)
+{
+	struct p2pmem_adoptee *a;
+
+	mutex_lock(&p2pmem_adoptees_lock);
+	a = p2pmem_adoptee_find(pdev);
+	if (a)
+		p2pmem_adoptee_drop(a);
+	mutex_unlock(&p2pmem_adoptees_lock);
+}
+
+static int p2pmem_adopt_notify(struct notifier_block *nb, unsigned long action,
+			       void *data)
+{
+	struct pci_dev *pdev = to_pci_dev(data);
+
+	switch (action) {
+	case BUS_NOTIFY_BOUND_DRIVER:
+		p2pmem_adopt_one(pdev);
+		break;
+	case BUS_NOTIFY_UNBIND_DRIVER:
+		p2pmem_unadopt_one(pdev);
+		break;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block p2pmem_adopt_nb = {
+	.notifier_call = p2pmem_adopt_notify,
+};
+
+int p2pmem_adopt_init(void)
+{
+	struct pci_dev *pdev = NULL;
+	int ret;
+
+	if (!adopt || p2pmem_native_backend_allowed())
+		return 0;
+	/* Notifier first, so no device can bind unseen between the two. */
+	ret = bus_register_notifier(&pci_bus_type, &p2pmem_adopt_nb);
+	if (ret)
+		return ret;
+	for_each_pci_dev(pdev) {
+		device_lock(&pdev->dev);
+		p2pmem_adopt_one(pdev);
+		device_unlock(&pdev->dev);
+	}
+	return 0;
+}
+
+void p2pmem_adopt_exit(void)
+{
+	struct p2pmem_adoptee *a, *tmp;
+
+	if (!adopt || p2pmem_native_backend_allowed())
+		return;
+	bus_unregister_notifier(&pci_bus_type, &p2pmem_adopt_nb);
+	mutex_lock(&p2pmem_adoptees_lock);
+	list_for_each_entry_safe(a, tmp, &p2pmem_adoptees, node)
+		p2pmem_adoptee_drop(a);
+	mutex_unlock(&p2pmem_adoptees_lock);
+}
