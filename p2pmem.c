@@ -1,24 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * p2pmem core: the p2pmem class, /dev/p2pmemN, its mmap and the page pool.
+ * p2pmem core: the p2pmem class, /dev/p2pmemN, its mmap and the native
+ * backend's page pool.
  *
  * Objects and who owns them
  * -------------------------
- * struct p2pmem_dev (one per registered BAR range)
+ * struct p2pmem_dev (one per registered BAR range; p2pmem/internal.h)
  *   - embeds the p2pmemN struct device; freed by its release() once the
  *     last reference is gone.  References: the registration (dropped by
- *     p2pmem_unregister), the cdev (held by every open file), and one per
- *     live buffer.
- *   - owns the ZONE_DEVICE dev_pagemap (devm on the child, so it cannot
- *     outlive it) and the gen_pool of free BAR pages (devm too; devres
- *     releases in reverse, so the pool goes after the pagemap).
+ *     p2pmem_unregister, called by the PCI driver's remove() or, for
+ *     adopted memory, when the owning driver starts to unbind), the cdev
+ *     (held by every open file), and one per live buffer.
+ *   - holds a reference on its PCI device; it has no parent in the device
+ *     tree (see p2pmem_add_device()), only a "device" link.
+ *   - gets its pages from a backend (struct p2pmem_backend):
+ *     native: owns the ZONE_DEVICE dev_pagemap (devm on the child, so it
+ *       cannot outlive it) and the gen_pool of free BAR pages (devm too;
+ *       devres releases in reverse, so the pool goes after the pagemap);
+ *     kernel (p2pmem/kernel.c, CONFIG_PCI_P2PDMA): the kernel's p2pdma
+ *       core owns pagemap and pool, as devres of the provider PCI device.
  *   - owns an anonymous inode whose address_space every open file uses as
  *     f_mapping: one unmap_mapping_range() then reaches every user mapping
  *     of the device, whichever device node or process made it.
  *
  * struct p2pmem_buf (one per successful mmap() call)
- *   - holds one page reference on each of its pages (the one taken over
- *     from the pool, see "pages" below) until its last VMA is gone.  This
+ *   - holds one page reference on each of its pages (the one the backend
+ *     hands over, see "pages" below) until its last VMA is gone.  This
  *     keeps MAP_SHARED semantics: after fork, MADV_DONTNEED or mremap every
  *     VMA still finds the same page at an offset.  The cost: a partial
  *     munmap frees nothing until the rest of that mmap() is unmapped too
@@ -29,14 +36,17 @@
  *     split and mremap each go through vm_ops->open/close.
  *
  * Pages
- *   A page is either in the pool (refcount parked at 1 by the mm core, one
- *   pgmap reference not taken) or handed out.  Handing out takes one
- *   pgmap->ref and zeroes the page; from then on the page is referenced by
- *   its buffer, by each PTE that maps it and by each GUP pin.  When the last
- *   of those goes, the mm core calls p2pmem_page_free(), which returns the
- *   page to the pool and drops the pgmap->ref.  So a page can never be
- *   handed out again while a VMA or an in-flight DMA can still reach it, and
- *   "available" counts exactly the pages nobody can reach.
+ *   A page is either in its pool or handed out.  Handing out gives the
+ *   buffer one page reference, takes one pgmap->ref and zeroes the page;
+ *   from then on the page is referenced by its buffer, by each PTE that
+ *   maps it and by each GUP pin.  When the last of those goes, the page
+ *   goes back to the pool and the pgmap->ref is dropped: by the mm core's
+ *   free callback (p2pmem_page_free() on 6.1+, the p2pdma core's own on the
+ *   kernel backend), or, on kernels without such a callback (5.10), by
+ *   p2pmem_drain_scan(), which finds released pages whose count is back to
+ *   the memmap's own 1.  So a page can never be handed out again while a
+ *   VMA or an in-flight DMA can still reach it, and "available" counts
+ *   exactly the pages nobody can reach.
  *
  * Teardown (p2pmem_unregister)
  *   1. live = false under live_sem (write): no new open, mmap or fault can
@@ -44,8 +54,11 @@
  *   2. zap every user PTE through the shared address_space (later faults
  *      get SIGBUS);
  *   3. revoke every buffer: drop its page references;
- *   4. devm_memunmap_pages(): waits for the pgmap refs, i.e. for the pins
- *      of I/O still in flight, then removes the struct pages;
+ *   4. backend->remove_memory().  Native: wait until polled pages are back,
+ *      then devm_memunmap_pages() waits for the pgmap refs, i.e. for the
+ *      pins of I/O still in flight, and removes the struct pages.  Kernel:
+ *      nothing; the provider's devres does that wait when its driver
+ *      unbinds, which is always after this;
  *   5. delete the char device and sysfs.  This must come last: on these
  *      kernels device_del() releases the child's devres, and the pagemap
  *      must not go while buffers still hold its pages.
@@ -61,8 +74,12 @@
  *     that buffer release and revocation drop each page reference exactly
  *     once (the entry is cleared when it is dropped).  Nests inside
  *     mmap_lock (vm_ops->close); never held with live_sem.
- *   The pool itself is lock-free (genalloc), so pages can be freed from
- *   any context, including I/O completion.
+ *   The pools are lock-free (genalloc) and "draining" is an xarray (its
+ *     own lock; a page leaves it only through xa_erase(), so exactly one
+ *     scanner frees it), so pages can be freed from any context, including
+ *     I/O completion.
+ *   p2pmem_adoptees_lock (p2pmem/adopt.c) is taken inside the PCI device
+ *     lock (the bus notifier runs under it) and outside everything above.
  */
 #include <linux/cdev.h>
 #include <linux/fs.h>

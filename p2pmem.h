@@ -3,9 +3,13 @@
  * p2pmem: in-kernel API for drivers that own PCI peer-to-peer memory.
  *
  * A driver that has a PCI memory BAR (or part of one) that other devices may
- * DMA into calls p2pmem_register().  p2pmem then creates a p2pmemN child
- * device of the PCI device, maps the range as ZONE_DEVICE memory so it has
- * struct pages, and exposes it through /dev/p2pmemN and /sys/class/p2pmem.
+ * DMA into calls p2pmem_register().  p2pmem then creates a p2pmemN device
+ * (its sysfs "device" link names the PCI device), gives the range struct
+ * pages as ZONE_DEVICE memory, and exposes it through /dev/p2pmemN and
+ * /sys/class/p2pmem.  On kernels with CONFIG_PCI_P2PDMA the range goes
+ * through the kernel's p2pdma core (pci_p2pdma_add_resource()); there it
+ * stays in the kernel's pool until the caller's driver unbinds from the
+ * device, and the caller must not have added p2p memory to it itself.
  *
  * The caller keeps ownership of the PCI device and of its BAR resource
  * (request it first if nobody else owns it); p2pmem never touches the BAR
