@@ -342,6 +342,32 @@ static void p2pmem_vm_close(struct vm_area_struct *vma)
 	kref_put(&buf->kref, p2pmem_buf_release);
 }
 
+/* Pages mapped per fault, like the kernel's fault-around for files. */
+#define P2PMEM_FAULT_AROUND	16
+
+/*
+ * Map the pages after the faulting one as well, up to the end of the
+ * fault-around window, the VMA or the buffer, so that touching a buffer
+ * costs one fault per 64 KiB rather than per page.  Best effort: a page
+ * already mapped (-EBUSY) is skipped, any other error just stops early.
+ */
+static void p2pmem_fault_around(struct vm_fault *vmf, struct p2pmem_buf *buf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long addr = vmf->address & PAGE_MASK;
+	pgoff_t pgoff = vmf->pgoff;
+	int i;
+
+	for (i = 1; i < P2PMEM_FAULT_AROUND; i++) {
+		addr += PAGE_SIZE;
+		pgoff++;
+		if (addr >= vma->vm_end || pgoff >= buf->npages)
+			break;
+		if (vm_insert_page(vma, addr, buf->pages[pgoff]) == -EFAULT)
+			break;
+	}
+}
+
 /*
  * PTEs are inserted on fault, not at mmap time: the VMA is not yet in the
  * address_space when ->mmap runs, so PTEs made there could escape the zap
@@ -361,9 +387,12 @@ static vm_fault_t p2pmem_vm_fault(struct vm_fault *vmf)
 	 * drops, and by buffer release, which needs this VMA gone.
 	 */
 	down_read(&p2p->live_sem);
-	if (p2p->live)
+	if (p2p->live) {
 		ret = vmf_insert_page(vmf->vma, vmf->address,
 				      buf->pages[vmf->pgoff]);
+		if (ret == VM_FAULT_NOPAGE)
+			p2pmem_fault_around(vmf, buf);
+	}
 	up_read(&p2p->live_sem);
 	return ret;
 }
