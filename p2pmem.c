@@ -73,7 +73,9 @@
  *   buf_lock (mutex): the buffer list and every buffer's page array, so
  *     that buffer release and revocation drop each page reference exactly
  *     once (the entry is cleared when it is dropped).  Nests inside
- *     mmap_lock (vm_ops->close); never held with live_sem.
+ *     mmap_lock (vm_ops->close) and inside live_sem (a new buffer goes on
+ *     the list before "live" can drop, so revocation sees it); live_sem is
+ *     never taken with buf_lock held.
  *   The pools are lock-free (genalloc) and "draining" is an xarray (its
  *     own lock; a page leaves it only through xa_erase(), so exactly one
  *     scanner frees it), so pages can be freed from any context, including
@@ -284,22 +286,28 @@ static struct p2pmem_buf *p2pmem_buf_create(struct p2pmem_dev *p2p,
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 
+	kref_init(&buf->kref);
+	buf->p2p = p2p;
+	buf->npages = npages;
+
+	/*
+	 * On the list before "live" can drop: a buffer revocation missed
+	 * would keep its pages past teardown.
+	 */
 	down_read(&p2p->live_sem);
 	if (p2p->live)
 		ret = p2pmem_take_pages(p2p, npages, buf->pages);
+	if (!ret) {
+		get_device(&p2p->dev);
+		mutex_lock(&p2p->buf_lock);
+		list_add(&buf->node, &p2p->bufs);
+		mutex_unlock(&p2p->buf_lock);
+	}
 	up_read(&p2p->live_sem);
 	if (ret) {
 		kvfree(buf);
 		return ERR_PTR(ret);
 	}
-
-	kref_init(&buf->kref);
-	buf->p2p = p2p;
-	buf->npages = npages;
-	get_device(&p2p->dev);
-	mutex_lock(&p2p->buf_lock);
-	list_add(&buf->node, &p2p->bufs);
-	mutex_unlock(&p2p->buf_lock);
 	return buf;
 }
 
@@ -674,10 +682,17 @@ static void p2pmem_native_remove_memory(struct p2pmem_dev *p2p)
 	if (busy)
 		dev_info(&p2p->dev, "waiting for %zu KiB still pinned by I/O\n",
 			 busy >> 10);
-	while (!xa_empty(&p2p->draining)) {
-		p2pmem_drain_scan(p2p);
-		if (!xa_empty(&p2p->draining))
-			msleep(100);
+	/*
+	 * Without a free callback, every page must be back in the pool before
+	 * memunmap drops the memmap's own references: a page still held then
+	 * would never look free again.
+	 */
+	if (!p2pmem_compat_pgmap_frees_pages()) {
+		while (gen_pool_avail(p2p->pool) != p2p->size) {
+			p2pmem_drain_scan(p2p);
+			if (gen_pool_avail(p2p->pool) != p2p->size)
+				msleep(100);
+		}
 	}
 	cancel_delayed_work_sync(&p2p->drain_work);
 	/* Waits for every page's pgmap reference, i.e. for every pin. */

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Adoption: on kernels with CONFIG_PCI_P2PDMA, drivers register p2p memory
- * with the kernel's p2pdma core themselves (nvme does it for a CMB that
- * supports data) and publish it for other drivers.  p2pmem gives each such
- * device a p2pmemN served by the kernel backend, so user space sees the
- * same class, node and attributes whoever registered the memory.
+ * Adoption: p2p memory of devices that other drivers own.
+ *   - on kernels with CONFIG_PCI_P2PDMA, drivers register p2p memory with
+ *     the kernel's p2pdma core themselves (nvme does it for a CMB that
+ *     supports data) and publish it for other drivers.  p2pmem gives each
+ *     such device a p2pmemN served by the kernel backend (adopt=);
+ *   - on kernels without it, the nvme driver cannot register its CMB, so
+ *     p2pmem registers it itself, native backend (nvme_cmb=, p2pmem/nvme.c).
+ * Either way user space sees the same class, node and attributes whoever
+ * owns the device.
  *
  * Devices are looked for at module load and whenever a driver finishes
  * binding (a PCI bus notifier).  An adopted p2pmemN goes away as soon as its
@@ -30,6 +34,10 @@
 static bool adopt = true;
 module_param(adopt, bool, 0444);
 MODULE_PARM_DESC(adopt, "Give p2p memory that other drivers published (e.g. NVMe CMBs) a p2pmemN too; kernels with CONFIG_PCI_P2PDMA only (default: on)");
+
+static bool nvme_cmb = true;
+module_param(nvme_cmb, bool, 0444);
+MODULE_PARM_DESC(nvme_cmb, "Register the CMB of NVMe controllers (data-capable ones) as a p2pmemN; kernels without CONFIG_PCI_P2PDMA only (default: on)");
 
 struct p2pmem_adoptee {
 	struct list_head node;
@@ -92,35 +100,50 @@ static bool p2pmem_adopt_find_range(struct pci_dev *pdev, int *bar,
 	return false;
 }
 
-static void p2pmem_adopt_one(struct pci_dev *pdev)
+/* The kernel backend's case: memory another driver published. */
+static struct p2pmem_dev *p2pmem_adopt_published(struct pci_dev *pdev)
 {
-	struct p2pmem_adoptee *a;
 	bool published;
 	size_t pool;
 	u64 offset, len;
 	int bar;
 
-	if (!pdev->dev.driver || p2pmem_pci_owns(pdev))
-		return;
 	if (!p2pmem_kernel_pool(pdev, &pool, &published) || !published)
+		return NULL;
+	if (!p2pmem_adopt_find_range(pdev, &bar, &offset, &len) || len != pool) {
+		pci_info(pdev, "p2pmem: not adopting its p2p memory: it is not one range in one BAR\n");
+		return NULL;
+	}
+	return p2pmem_create(pdev, bar, len, offset, pdev->dev.driver->name,
+			     &p2pmem_kernel_adopted_backend);
+}
+
+static bool p2pmem_adopt_enabled(void)
+{
+	return p2pmem_native_backend_allowed() ? nvme_cmb : adopt;
+}
+
+static void p2pmem_adopt_one(struct pci_dev *pdev)
+{
+	struct p2pmem_adoptee *a;
+	struct p2pmem_dev *p2p;
+
+	if (!pdev->dev.driver || p2pmem_pci_owns(pdev))
 		return;
 
 	mutex_lock(&p2pmem_adoptees_lock);
 	if (p2pmem_adoptee_find(pdev))
 		goto out;
-	if (!p2pmem_adopt_find_range(pdev, &bar, &offset, &len) || len != pool) {
-		pci_info(pdev, "p2pmem: not adopting its p2p memory: it is not one range in one BAR\n");
+	p2p = p2pmem_native_backend_allowed() ? p2pmem_nvme_cmb(pdev) :
+						 p2pmem_adopt_published(pdev);
+	if (IS_ERR_OR_NULL(p2p))
 		goto out;
-	}
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
-	if (!a)
-		goto out;
-	a->p2p = p2pmem_create(pdev, bar, len, offset, pdev->dev.driver->name,
-			       &p2pmem_kernel_adopted_backend);
-	if (IS_ERR(a->p2p)) {
-		kfree(a);
+	if (!a) {
+		p2pmem_unregister(p2p);
 		goto out;
 	}
+	a->p2p = p2p;
 	a->pdev = pci_dev_get(pdev);
 	list_add(&a->node, &p2pmem_adoptees);
 out:
@@ -171,7 +194,7 @@ int p2pmem_adopt_init(void)
 	struct pci_dev *pdev = NULL;
 	int ret;
 
-	if (!adopt || p2pmem_native_backend_allowed())
+	if (!p2pmem_adopt_enabled())
 		return 0;
 	/* Notifier first, so no device can bind unseen between the two. */
 	ret = bus_register_notifier(&pci_bus_type, &p2pmem_adopt_nb);
@@ -189,7 +212,7 @@ void p2pmem_adopt_exit(void)
 {
 	struct p2pmem_adoptee *a, *tmp;
 
-	if (!adopt || p2pmem_native_backend_allowed())
+	if (!p2pmem_adopt_enabled())
 		return;
 	bus_unregister_notifier(&pci_bus_type, &p2pmem_adopt_nb);
 	mutex_lock(&p2pmem_adoptees_lock);

@@ -85,6 +85,9 @@ extern const struct p2pmem_backend p2pmem_kernel_backend;
 extern const struct p2pmem_backend p2pmem_kernel_adopted_backend;
 bool p2pmem_kernel_pool(struct pci_dev *pdev, size_t *size, bool *published);
 
+/* p2pmem/nvme.c: an NVMe CMB as p2p memory (native backend). */
+struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev);
+
 /* p2pmem/adopt.c: p2p memory that other drivers registered and published. */
 int p2pmem_adopt_init(void);
 void p2pmem_adopt_exit(void);

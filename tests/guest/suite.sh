@@ -4,8 +4,8 @@
 # Runs as PID 1's child in the test VM; BACKEND comes from the host.
 . /tests/lib.sh
 KO=/p2pmem.ko
-# Every section but the adoption one loads with adopt=0, so that on
-# P2PDMA kernels the NVMe CMB does not take a p2pmemN of its own there.
+# Every section but the CMB one loads with adopt=0 nvme_cmb=0, so that the
+# NVMe's CMB does not take a p2pmemN of its own there.
 IV=$(find_pci 0x1af4 0x1110)
 TD=$(find_pci 0x1b36 0x0005)
 NV=$(nvme_ns_by_serial p2ptest0)
@@ -37,25 +37,25 @@ if [ -n "$EXPECT_IOMMU" ]; then
 fi
 
 # ---- bad input -----------------------------------------------------------
-refute "insmod ids=zzzz is refused" insmod $KO adopt=0 ids=zzzz
+refute "insmod ids=zzzz is refused" insmod $KO adopt=0 nvme_cmb=0 ids=zzzz
 check "... and says why" dmesg_has 'bad ids= entry "zzzz"'
-refute "insmod ids=1af4:1110:9 is refused" insmod $KO adopt=0 ids=1af4:1110:9
-check "insmod with a zero-size BAR and an I/O BAR loads" insmod $KO adopt=0 ids=1af4:1110:1,1b36:0005:1
+refute "insmod ids=1af4:1110:9 is refused" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110:9
+check "insmod with a zero-size BAR and an I/O BAR loads" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110:1,1b36:0005:1
 is "... but creates no p2pmem device" "$(ls /sys/class/p2pmem)" ""
 check "zero-size BAR is explained" dmesg_has "BAR 1 is not implemented (size 0)"
 check "I/O BAR is explained" dmesg_has "BAR 1 is not a memory BAR"
 check "rmmod" rmmod p2pmem
-check "insmod ids=1af4:1110:0 (a 256-byte BAR) loads" insmod $KO adopt=0 ids=1af4:1110:0
+check "insmod ids=1af4:1110:0 (a 256-byte BAR) loads" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110:0
 is "... but creates no p2pmem device" "$(ls /sys/class/p2pmem)" ""
 check "unaligned BAR is explained" dmesg_has "BAR 0 range .* is not aligned to 0x200000"
 rmmod p2pmem
-check "insmod ids=1b36:0005 (no prefetchable BAR) loads" insmod $KO adopt=0 ids=1b36:0005
+check "insmod ids=1b36:0005 (no prefetchable BAR) loads" insmod $KO adopt=0 nvme_cmb=0 ids=1b36:0005
 check "missing prefetchable BAR is explained" dmesg_has "no prefetchable memory BAR"
 refute "binding a device that does not exist fails" sh -c "echo 0000:7f:1f.7 > $DRV/bind"
 rmmod p2pmem
 
 # ---- load and sysfs ------------------------------------------------------
-check "insmod ids=1af4:1110" insmod $KO adopt=0 ids=1af4:1110
+check "insmod ids=1af4:1110" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110
 P=/sys/class/p2pmem/p2pmem0
 check "/sys/class/p2pmem/p2pmem0 exists" test -d $P
 is "device link points at the provider" "$(basename $(readlink $P/device))" "$IV"
@@ -107,7 +107,7 @@ fi
 is "available == size after fio" "$(attr p2pmem0 available)" 67108864
 
 # ---- RDMA: soft-RoCE on a dummy netdev, rdma-core's verbs -------------------
-iproute2-ip link add dummy0 type dummy
+iproute2-ip link show dummy0 >/dev/null 2>&1 || iproute2-ip link add dummy0 type dummy
 iproute2-ip addr add 10.11.12.1/24 dev dummy0
 iproute2-ip link set dummy0 up
 check "rdma link add rxe0 type rxe netdev dummy0" rdma link add rxe0 type rxe netdev dummy0
@@ -176,7 +176,7 @@ refute "rmmod leaves no char major" grep -q ' p2pmem$' /proc/devices
 refute "rmmod leaves no iomem claim" grep -q p2pmem /proc/iomem
 
 # ---- unbind racing four processes that map, touch, do I/O and unmap -------
-check "insmod ids=1af4:1110 for the race" insmod $KO adopt=0 ids=1af4:1110
+check "insmod ids=1af4:1110 for the race" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110
 C=$(child_of $IV)
 PIDS=""
 for i in 1 2 3 4; do p2pmem_test churn /dev/$C "$NV" & PIDS="$PIDS $!"; done
@@ -191,7 +191,7 @@ is "... with all of its memory available" "$(attr $C available)" 67108864
 check "rmmod after the race" rmmod p2pmem
 
 # ---- driver_override and new_id -------------------------------------------
-check "insmod without ids=" insmod $KO adopt=0
+check "insmod without ids=" insmod $KO adopt=0 nvme_cmb=0
 is "... binds nothing" "$(ls /sys/class/p2pmem)" ""
 echo p2pmem > /sys/bus/pci/devices/$IV/driver_override
 echo $IV > /sys/bus/pci/drivers_probe
@@ -207,7 +207,7 @@ rmmod p2pmem
 # The hot-added ivshmem gets a second backing file (QEMU 7.2 cannot
 # re-attach a memory backend once it has been used), so the proof below runs
 # on the hot-added device and the host checks ivshmem-hotplug.bin.
-check "insmod ids=1af4:1110 for hot-plug" insmod $KO adopt=0 ids=1af4:1110
+check "insmod ids=1af4:1110 for hot-plug" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110
 C=$(child_of $IV)
 p2pmem_test hold /dev/$C > /tmp/hold2.out &
 HP=$!
@@ -226,7 +226,7 @@ check "hot-add brings a p2pmem device back ($C)" test -n "$C"
 is "... with all of its memory available" "$(attr $C available)" 67108864
 check "rmmod after hot-plug" rmmod p2pmem
 
-# ---- p2p memory other drivers registered: the NVMe CMB --------------------
+# ---- the NVMe CMB: adopted from the nvme driver, or registered by p2pmem ----
 if [ "$BACKEND" = kernel ]; then
 	K=/sys/bus/pci/devices/$CMB/p2pmem
 	check "the nvme driver registered its CMB with the kernel's p2pdma core" test -f $K/allocate
@@ -276,8 +276,48 @@ size"
 	refute "... adopts nothing" has_child $CMB
 	rmmod p2pmem
 else
-	check "insmod (no ids=)" insmod $KO
-	refute "without CONFIG_PCI_P2PDMA there is nothing to adopt" has_child $CMB
+	# Without the p2pdma core the nvme driver leaves its CMB idle ("failed
+	# to register the CMB"); p2pmem registers it itself (nvme_cmb=1).
+	check "the nvme driver could not register the CMB itself" dmesg_has "nvme.*failed to register the CMB"
+	check "insmod (no ids=): NVMe CMBs are registered by default" insmod $KO
+	X=$(child_of $CMB)
+	check "the NVMe's CMB is a p2pmem device ($X)" test -n "$X" -a -c "/dev/$X"
+	is "its backend" "$(attr $X backend)" native
+	is "its provider" "$(attr $X provider)" nvme-cmb
+	is "its size is the CMB's (CMBSZ: 64 x 1 MiB)" "$(attr $X size)" 67108864
+	is "its bar is CMBLOC.BIR" "$(attr $X bar)" 2
+	is "its offset is CMBLOC.OFST" "$(attr $X offset)" 0x0
+	is "the nvme driver still owns the controller" \
+		"$(basename $(readlink /sys/bus/pci/devices/$CMB/driver))" nvme
+	dd if=/dev/urandom of=/tmp/r bs=64k count=16 2>/dev/null
+	# The controller's own I/O, while its CMB takes peer DMA.
+	( bad=0
+	  for i in $(seq 10); do
+		dd if=/tmp/r of=$NVC bs=64k oflag=direct 2>/dev/null &&
+		dd if=$NVC of=/tmp/r2 bs=64k count=16 iflag=direct 2>/dev/null &&
+		cmp -s /tmp/r /tmp/r2 || bad=1
+	  done
+	  exit $bad ) &
+	IOP=$!
+	if [ $P2P_DATA = yes ]; then
+		p2pmem_test dio /dev/$X "$NV"
+	fi
+	wait $IOP
+	is "the CMB's own controller kept doing verified I/O meanwhile" $? 0
+	p2pmem_test hold /dev/$X > /tmp/hold3.out &
+	HP=$!
+	wait_for 50 grep -q HOLDING /tmp/hold3.out
+	check "unbinding nvme while /dev/$X is mapped" sh -c "echo $CMB > /sys/bus/pci/drivers/nvme/unbind"
+	refute "... removes $X" test -e /sys/class/p2pmem/$X
+	kill -USR1 $HP
+	wait $HP
+	is "... and revokes the mapping (SIGBUS)" $? 42
+	check "binding nvme again" sh -c "echo $CMB > /sys/bus/pci/drivers/nvme/bind"
+	wait_for 100 has_child $CMB
+	check "the CMB is registered again ($(child_of $CMB))" has_child $CMB
+	check "rmmod with a registered CMB" rmmod p2pmem
+	check "insmod nvme_cmb=0" insmod $KO nvme_cmb=0
+	refute "... registers no CMB" has_child $CMB
 	rmmod p2pmem
 fi
 

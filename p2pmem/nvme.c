@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The NVMe CMB provider for kernels without CONFIG_PCI_P2PDMA.  There the
+ * nvme driver cannot register its controller's Controller Memory Buffer
+ * ("failed to register the CMB") and leaves it idle.  p2pmem finds it from
+ * the controller's registers and registers it itself, native backend.
+ *
+ * Registers (NVMe 1.4, BAR 0): CAP.CMBS says CMBLOC/CMBSZ read as 0 until
+ * CMBMSC.CRE is set; CMBSZ gives the size (SZ units of 4 KiB * 16^SZU) and
+ * whether the CMB may hold read and write data (RDS, WDS); CMBLOC gives
+ * the BAR (BIR) and the offset in it; CMBMSC.CMSE + CBA enable the
+ * controller's decoding of the CMB at the BAR's bus address, which the
+ * nvme driver itself does for the same CMB on P2PDMA kernels.
+ *
+ * The nvme driver keeps the device, its BAR resources and its queues; this
+ * only reads those registers, writes CMBMSC, and maps the CMB's range.
+ */
+#include <linux/io.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/pci.h>
+
+#include "../p2pmem.h"
+#include "internal.h"
+
+#define P2PMEM_NVME_CAP		0x00
+#define P2PMEM_NVME_CAP_CMBS	BIT_ULL(57)
+#define P2PMEM_NVME_CMBLOC	0x38
+#define P2PMEM_NVME_CMBSZ	0x3c
+#define P2PMEM_NVME_CMBMSC	0x50
+#define P2PMEM_NVME_CMBMSC_CRE	BIT_ULL(0)
+#define P2PMEM_NVME_CMBMSC_CMSE	BIT_ULL(1)
+#define P2PMEM_NVME_REGS_LEN	0x58
+
+#define P2PMEM_CMBSZ_RDS	BIT(3)
+#define P2PMEM_CMBSZ_WDS	BIT(4)
+
+static bool p2pmem_is_nvme(struct pci_dev *pdev)
+{
+	return pdev->class == PCI_CLASS_STORAGE_EXPRESS;
+}
+
+/*
+ * Read where the CMB is.  Returns 0 and fills @bar/@offset/@size, or
+ * -ENODEV when the controller has no CMB fit for data.
+ */
+static int p2pmem_nvme_find_cmb(struct pci_dev *pdev, void __iomem *regs,
+				int *bar, u64 *offset, u64 *size)
+{
+	u32 cmbsz, cmbloc;
+	u64 cap, unit;
+
+	cap = lo_hi_readq(regs + P2PMEM_NVME_CAP);
+	if (cap & P2PMEM_NVME_CAP_CMBS)
+		lo_hi_writeq(P2PMEM_NVME_CMBMSC_CRE, regs + P2PMEM_NVME_CMBMSC);
+	cmbsz = readl(regs + P2PMEM_NVME_CMBSZ);
+	cmbloc = readl(regs + P2PMEM_NVME_CMBLOC);
+	if (!cmbsz)
+		return -ENODEV;
+	if ((cmbsz & (P2PMEM_CMBSZ_RDS | P2PMEM_CMBSZ_WDS)) !=
+	    (P2PMEM_CMBSZ_RDS | P2PMEM_CMBSZ_WDS)) {
+		pci_info(pdev, "p2pmem: the NVMe CMB cannot hold read and write data (CMBSZ 0x%x)\n",
+			 cmbsz);
+		return -ENODEV;
+	}
+	unit = 1ULL << (12 + 4 * ((cmbsz >> 8) & 0xf));
+	*size = (u64)(cmbsz >> 12) * unit;
+	*offset = (u64)(cmbloc >> 12) * unit;
+	*bar = cmbloc & 0x7;
+	if (cap & P2PMEM_NVME_CAP_CMBS)
+		lo_hi_writeq(P2PMEM_NVME_CMBMSC_CRE | P2PMEM_NVME_CMBMSC_CMSE |
+			     ((pci_bus_address(pdev, *bar) + *offset) & PAGE_MASK),
+			     regs + P2PMEM_NVME_CMBMSC);
+	return 0;
+}
+
+/*
+ * Register @pdev's CMB if it has one fit for data.  Called with the PCI
+ * device lock held, with a driver (nvme) bound, so BAR 0 is enabled.
+ */
+struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev)
+{
+	void __iomem *regs;
+	u64 offset, size;
+	int bar, ret;
+
+	if (!p2pmem_is_nvme(pdev) || !pdev->dev.driver ||
+	    !(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
+	    pci_resource_len(pdev, 0) < P2PMEM_NVME_REGS_LEN)
+		return NULL;
+	regs = pci_iomap_range(pdev, 0, 0, P2PMEM_NVME_REGS_LEN);
+	if (!regs)
+		return NULL;
+	ret = p2pmem_nvme_find_cmb(pdev, regs, &bar, &offset, &size);
+	pci_iounmap(pdev, regs);
+	if (ret)
+		return NULL;
+	return p2pmem_register(pdev, bar, size, offset, "nvme-cmb");
+}
