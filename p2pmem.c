@@ -190,7 +190,7 @@ static void p2pmem_native_put_page(struct p2pmem_dev *p2p, struct page *page)
  * pages at 0, 6.1 to 6.14 at 1 (the reference we hand over), and before
  * 6.1 the memmap keeps 1 of its own, so we add ours.
  */
-static void p2pmem_page_claim(struct page *page)
+void p2pmem_page_claim(struct page *page)
 {
 	if (!page_ref_count(page))
 		set_page_count(page, 1);

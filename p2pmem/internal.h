@@ -80,6 +80,9 @@ struct p2pmem_dev *p2pmem_create(struct pci_dev *pdev, int bar, u64 size,
 				 u64 offset, const char *provider,
 				 const struct p2pmem_backend *backend);
 
+/* p2pmem.c: give a page taken from a pool its holder's reference. */
+void p2pmem_page_claim(struct page *page);
+
 /* p2pmem/kernel.c: the backend for kernels with CONFIG_PCI_P2PDMA. */
 extern const struct p2pmem_backend p2pmem_kernel_backend;
 extern const struct p2pmem_backend p2pmem_kernel_adopted_backend;

@@ -9,8 +9,8 @@
  *
  *   - a free page sits in the device's pool; on 6.15+ its refcount is 0,
  *     before that the mm core parks it at 1;
- *   - taking it gives it a refcount of 1 (set here on 0-based kernels) and
- *     one pgmap reference;
+ *   - taking it gives it a refcount of 1 (set on 0-based kernels, see
+ *     p2pmem_page_claim()) and one pgmap reference;
  *   - when its last reference goes, the core calls the p2pdma core's own
  *     free callback, which returns it to the pool and drops that pgmap
  *     reference.
@@ -96,17 +96,9 @@ static bool p2pmem_kernel_take_run(struct p2pmem_dev *p2p, unsigned long n,
 		return false;
 	ref = p2pmem_compat_pgmap_ref(p2pmem_compat_page_pgmap(virt_to_page(addr)));
 	for (i = 0; i < n; i++) {
-		struct page *page = virt_to_page(addr + (i << PAGE_SHIFT));
-
-		/*
-		 * Nobody else can hold a page that was in the pool, so its
-		 * count tells which convention this kernel uses: 0-based
-		 * kernels park free P2PDMA pages at 0, older ones at 1.
-		 */
-		if (!page_ref_count(page))
-			set_page_count(page, 1);
+		pages[i] = virt_to_page(addr + (i << PAGE_SHIFT));
+		p2pmem_page_claim(pages[i]);
 		percpu_ref_get(ref);
-		pages[i] = page;
 	}
 	percpu_ref_put(ref);
 	return true;
