@@ -227,6 +227,23 @@ is "... with all of its memory available" "$(attr $C available)" 67108864
 check "rmmod after hot-plug" rmmod p2pmem
 
 # ---- the NVMe CMB: adopted from the nvme driver, or registered by p2pmem ----
+# nvme_unbind_revokes NODE HOW: with the CMB's NODE mapped, unbinding nvme
+# revokes the mapping and removes NODE; binding nvme again brings the CMB
+# back ("the CMB is HOW again").
+nvme_unbind_revokes() {
+	local hp
+	p2pmem_test hold /dev/$1 > /tmp/hold3.out &
+	hp=$!
+	wait_for 50 grep -q HOLDING /tmp/hold3.out
+	check "unbinding nvme while /dev/$1 is mapped" sh -c "echo $CMB > /sys/bus/pci/drivers/nvme/unbind"
+	refute "... removes $1" test -e /sys/class/p2pmem/$1
+	kill -USR1 $hp
+	wait $hp
+	is "... and revokes the mapping (SIGBUS)" $? 42
+	check "binding nvme again" sh -c "echo $CMB > /sys/bus/pci/drivers/nvme/bind"
+	wait_for 100 has_child $CMB
+	check "the CMB is $2 again ($(child_of $CMB))" has_child $CMB
+}
 if [ "$BACKEND" = kernel ]; then
 	K=/sys/bus/pci/devices/$CMB/p2pmem
 	check "the nvme driver registered its CMB with the kernel's p2pdma core" test -f $K/allocate
@@ -259,17 +276,7 @@ size"
 	p2pmem_test gup /dev/$A EREMOTEIO EREMOTEIO
 	check "the CMB's own NVMe still does I/O with p2pmem on its CMB" \
 		sh -c "dd if=/dev/urandom of=/tmp/r bs=64k count=16 2>/dev/null && dd if=/tmp/r of=$NVC bs=64k oflag=direct 2>/dev/null && dd if=$NVC of=/tmp/r2 bs=64k count=16 iflag=direct 2>/dev/null && cmp /tmp/r /tmp/r2"
-	p2pmem_test hold /dev/$A > /tmp/hold3.out &
-	HP=$!
-	wait_for 50 grep -q HOLDING /tmp/hold3.out
-	check "unbinding nvme while /dev/$A is mapped" sh -c "echo $CMB > /sys/bus/pci/drivers/nvme/unbind"
-	refute "... removes $A" test -e /sys/class/p2pmem/$A
-	kill -USR1 $HP
-	wait $HP
-	is "... and revokes the mapping (SIGBUS)" $? 42
-	check "binding nvme again" sh -c "echo $CMB > /sys/bus/pci/drivers/nvme/bind"
-	wait_for 100 has_child $CMB
-	check "the CMB is adopted again ($(child_of $CMB))" has_child $CMB
+	nvme_unbind_revokes $A adopted
 	check "rmmod with an adopted CMB" rmmod p2pmem
 	check "... leaves the kernel's CMB registration alone" test -f $K/allocate
 	check "insmod adopt=0" insmod $KO adopt=0
@@ -304,17 +311,7 @@ else
 	fi
 	wait $IOP
 	is "the CMB's own controller kept doing verified I/O meanwhile" $? 0
-	p2pmem_test hold /dev/$X > /tmp/hold3.out &
-	HP=$!
-	wait_for 50 grep -q HOLDING /tmp/hold3.out
-	check "unbinding nvme while /dev/$X is mapped" sh -c "echo $CMB > /sys/bus/pci/drivers/nvme/unbind"
-	refute "... removes $X" test -e /sys/class/p2pmem/$X
-	kill -USR1 $HP
-	wait $HP
-	is "... and revokes the mapping (SIGBUS)" $? 42
-	check "binding nvme again" sh -c "echo $CMB > /sys/bus/pci/drivers/nvme/bind"
-	wait_for 100 has_child $CMB
-	check "the CMB is registered again ($(child_of $CMB))" has_child $CMB
+	nvme_unbind_revokes $X registered
 	check "rmmod with a registered CMB" rmmod p2pmem
 	check "insmod nvme_cmb=0" insmod $KO nvme_cmb=0
 	refute "... registers no CMB" has_child $CMB

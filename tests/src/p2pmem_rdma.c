@@ -25,23 +25,9 @@
 #include <unistd.h>
 
 #include "pattern.h"
+#include "tap.h"
 
 #define LEN (1024 * 1024)
-
-static int failures;
-
-static void tap(int good, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", good ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	failures += !good;
-}
 
 static void die(const char *what)
 {

@@ -45,27 +45,14 @@
 #include <unistd.h>
 
 #include "pattern.h"
+#include "tap.h"
 
 #define MiB (1024UL * 1024)
 #define PG 4096UL
 
-static int failures;
 static char sysdir[256];
 /* "available" when the test started: another driver may hold some too. */
 static unsigned long long avail_at_start;
-
-static void tap(int good, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", good ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	failures += !good;
-}
 
 static unsigned long long sysfs_num(const char *attr)
 {
@@ -525,7 +512,6 @@ static void expect_pin(const char *what, int got, const char *want)
 		tap(got == -err, "%s is refused cleanly with %s (%s)", what,
 		    want, got ? strerror(-got) : "succeeded");
 }
-
 
 static int gup(const char *dev, const char *want_uring, const char *want_splice)
 {
