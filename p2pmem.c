@@ -564,7 +564,16 @@ static struct attribute *p2pmem_attrs[] = {
 	&dev_attr_provider.attr,
 	NULL,
 };
-ATTRIBUTE_GROUPS(p2pmem);
+
+static const struct attribute_group p2pmem_group = {
+	.attrs = p2pmem_attrs,
+};
+
+static const struct attribute_group *p2pmem_groups[] = {
+	&p2pmem_group,
+	&p2pmem_topology_group,
+	NULL,
+};
 
 /*
  * udev rules get the provider from the event itself: the "device" link is
@@ -763,6 +772,7 @@ struct p2pmem_dev *p2pmem_create(struct pci_dev *pdev, int bar, u64 size,
 	init_rwsem(&p2p->live_sem);
 	mutex_init(&p2p->buf_lock);
 	INIT_LIST_HEAD(&p2p->bufs);
+	mutex_init(&p2p->reach_lock);
 	xa_init(&p2p->draining);
 	INIT_DELAYED_WORK(&p2p->drain_work, p2pmem_drain_work);
 

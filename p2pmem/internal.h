@@ -73,6 +73,10 @@ struct p2pmem_dev {
 
 	struct mutex buf_lock;
 	struct list_head bufs;
+
+	/* sysfs "reach": the verdict for the last device asked about */
+	struct mutex reach_lock;
+	char reach[192];
 };
 
 /* p2pmem.c: create a device over memory a backend can hand out. */
@@ -90,6 +94,9 @@ bool p2pmem_kernel_pool(struct pci_dev *pdev, size_t *size, bool *published);
 
 /* p2pmem/nvme.c: an NVMe CMB as p2p memory (native backend). */
 struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev);
+
+/* p2pmem/topology.c: sysfs "upstream", "acs_redirect", "host_bridge", "reach". */
+extern const struct attribute_group p2pmem_topology_group;
 
 /* p2pmem/adopt.c: p2p memory that other drivers registered and published. */
 int p2pmem_adopt_init(void);

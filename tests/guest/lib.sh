@@ -37,3 +37,68 @@ child_of() {
 	done
 }
 has_child() { test -n "$(child_of $1)"; }
+# The bridges above a PCI function, nearest first, from its sysfs path (the
+# kernel's own device hierarchy).
+chain_of() {
+	local p
+	p=$(readlink -f /sys/bus/pci/devices/$1)
+	p=${p%/*}
+	while :; do
+		case ${p##*/} in
+		????:??:??.?) echo "${p##*/}"; p=${p%/*} ;;
+		*) return ;;
+		esac
+	done
+}
+# acs_pos BDF: offset of the ACS capability in config space, or nothing.
+acs_pos() {
+	local cfg=/sys/bus/pci/devices/$1/config off=256 h n=0
+	while [ $off -ne 0 ] && [ $n -lt 64 ]; do
+		h=$(od -An -tu4 -j $off -N4 $cfg | tr -d ' ')
+		[ -n "$h" ] && [ "$h" != 0 ] || return
+		[ $((h & 0xffff)) -eq 13 ] && { echo $off; return; }
+		off=$((h >> 20))
+		n=$((n + 1))
+	done
+}
+# acs_ctrl BDF [VALUE]: read (or write) the ACS Control register.
+acs_ctrl() {
+	local pos cfg=/sys/bus/pci/devices/$1/config
+	pos=$(acs_pos $1)
+	[ -n "$pos" ] || return 1
+	if [ $# -gt 1 ]; then
+		printf "$(printf '\\%03o\\%03o' $(($2 & 255)) $(($2 >> 8)))" |
+			dd of=$cfg bs=1 seek=$((pos + 6)) count=2 conv=notrunc 2>/dev/null
+	else
+		od -An -tu2 -j $((pos + 6)) -N2 $cfg | tr -d ' '
+	fi
+}
+# acs_state BDF: what "upstream" should say about a port, from the raw
+# register: none (no capability), off, or the redirecting bits RR, CR, EC.
+acs_state() {
+	local c s=
+	c=$(acs_ctrl $1) || { echo none; return; }
+	[ $((c & 4)) -ne 0 ] && s=RR
+	[ $((c & 8)) -ne 0 ] && s=${s:+$s+}CR
+	[ $((c & 32)) -ne 0 ] && s=${s:+$s+}EC
+	echo ${s:-off}
+}
+port_kind() { # BDF -> root-port / upstream-port / downstream-port, from the PCIe capability
+	local off h t n=0
+	off=$(od -An -tu1 -j 52 -N1 /sys/bus/pci/devices/$1/config | tr -d ' ')
+	while [ "$off" -ne 0 ] && [ $n -lt 48 ]; do
+		h=$(od -An -tu2 -j $off -N2 /sys/bus/pci/devices/$1/config | tr -d ' ')
+		if [ $((h & 255)) -eq 16 ]; then
+			t=$(od -An -tu2 -j $((off + 2)) -N2 /sys/bus/pci/devices/$1/config | tr -d ' ')
+			case $(((t >> 4) & 15)) in
+			4) echo root-port ;; 5) echo upstream-port ;; 6) echo downstream-port ;; *) echo other ;;
+			esac
+			return
+		fi
+		off=$((h >> 8))
+		n=$((n + 1))
+	done
+	echo pci-bridge
+}
+# reach P2PMEMN BDF: ask the p2pmemN about a PCI function, print the verdict.
+reach() { echo "$2" > /sys/class/p2pmem/$1/reach && cat /sys/class/p2pmem/$1/reach; }

@@ -81,6 +81,87 @@ is "/dev/p2pmem0 has the class device's number" \
 	"$(printf '%d:%d' 0x$(stat -c %t /dev/p2pmem0) 0x$(stat -c %T /dev/p2pmem0))" "$(cat $P/dev)"
 check "the BAR is claimed as p2pmem in /proc/iomem" grep -q ' : p2pmem$' /proc/iomem
 
+# ---- topology: upstream chain, ACS, host bridge, reachability --------------
+# Expected values come from elsewhere: the chain from the sysfs hierarchy,
+# port kinds and ACS state from raw config space, the host bridge's
+# routing from the CPU (AMD family 17h and later) and the device ID.
+EDU=$(find_pci 0x1234 0x11e8)
+NVPCI=$(basename $(readlink -f /sys/class/nvme/$(basename ${NV%n1})/device))
+set -- $(chain_of $IV)
+DP0=$1 SWUP=$2 RP0=$3
+is "the ivshmem sits under a switch downstream port, its upstream port and a root port" \
+	"$(for b in "$@"; do port_kind $b; done | tr '\n' ' ')" "downstream-port upstream-port root-port "
+is "upstream lists that chain, nearest first, with kinds and ACS state" \
+	"$(cat $P/upstream)" "$(for b in "$@"; do echo "$b $(port_kind $b) acs=$(acs_state $b)"; done)"
+for b in "$@"; do echo "#   $b: ACS $(acs_state $b)"; done
+want=$(for b in "$@"; do case $(acs_state $b) in none|off) ;; *) printf '%s ' $b ;; esac; done)
+want=${want% }
+is "acs_redirect names the redirecting ports on the chain" "$(cat $P/acs_redirect)" "${want:-none}"
+HOSTP2P=no
+grep -q '^vendor_id.*AuthenticAMD' /proc/cpuinfo &&
+	[ "$(sed -n 's/^cpu family[^:]*: //p' /proc/cpuinfo | head -n1)" -ge 23 ] && HOSTP2P=yes
+H=$(basename $(readlink -f /sys/bus/pci/devices/0000:00:00.0))
+is "host_bridge names q35's root complex and whether it routes peer traffic" \
+	"$(cat $P/host_bridge)" \
+	"$H $(sed s/0x// /sys/bus/pci/devices/$H/vendor):$(sed s/0x// /sys/bus/pci/devices/$H/device) p2p=$HOSTP2P"
+SRC=p2pmem
+[ "$BACKEND" = kernel ] && SRC=kernel
+is "reach is empty before the first question" "$(cat $P/reach)" ""
+is "reach: the NVMe next door is direct, 4 hops, via the switch's upstream port (source $SRC)" \
+	"$(reach p2pmem0 $NVPCI)" "$NVPCI direct distance=4 via=$SWUP source=$SRC"
+is "reach: the CMB NVMe likewise" \
+	"$(reach p2pmem0 $CMB)" "$CMB direct distance=4 via=$SWUP source=$SRC"
+is "reach: the provider itself, 0 hops" \
+	"$(reach p2pmem0 $IV)" "$IV direct distance=0 via=$IV source=$SRC"
+is "reach: the switch's own downstream port, 1 hop" \
+	"$(reach p2pmem0 $DP0)" "$DP0 direct distance=1 via=$DP0 source=$SRC"
+ROUTEVIA="unsupported reason=no-common-bridge"
+[ $HOSTP2P = yes ] && ROUTEVIA="host-bridge distance=5"
+# With no common bridge, every redirecting port on the provider's chain is
+# named too.
+ACSLIST=$(cat $P/acs_redirect | tr ' ' ',')
+[ "$ACSLIST" = none ] && ACSLIST= || ROUTEVIA="$ROUTEVIA acs=$ACSLIST"
+want="$ROUTEVIA host=$H host_id=$(cat $P/host_bridge | cut -d' ' -f2) source=$SRC"
+check "found the device behind a second root port ($EDU)" test -n "$EDU"
+is "reach: across root ports ($EDU) goes through the host bridge: $ROUTEVIA" \
+	"$(reach p2pmem0 $EDU)" "$EDU ${want/distance=5/distance=6}"
+is "reach: a root-complex integrated device ($TD): $ROUTEVIA" \
+	"$(reach p2pmem0 $TD)" "$TD $want"
+refute "reach: a PCI name that does not exist is refused" sh -c "echo 0000:7f:1f.7 > $P/reach"
+check "... and says why" dmesg_has "reach: no PCI device 0000:7f:1f.7"
+refute "reach: an empty name is refused" sh -c "echo > $P/reach"
+refute "reach: an overlong name is refused" sh -c "echo 0000:00:00.0000000000000000000000000000 > $P/reach"
+check "... and says what it wants" dmesg_has "reach: expected a PCI device name"
+is "reach still holds the last good answer" "$(cut -d' ' -f1 $P/reach)" "$TD"
+is "topology attributes: reach is root-writable, the rest read-only" \
+	"$(stat -c '%n %a' $P/upstream $P/acs_redirect $P/host_bridge $P/reach | sed 's#.*/##')" \
+	"$(printf 'upstream 444\nacs_redirect 444\nhost_bridge 444\nreach 644')"
+# Redirect on a port of the chain: "upstream" and "acs_redirect" must see
+# it at once; a redirecting downstream port between the peers sends their
+# traffic through the root complex.
+for b in $DP0 $RP0; do
+	old=$(acs_ctrl $b) || { echo "#   $b has no ACS capability: redirect not tested there"; continue; }
+	acs_ctrl $b $((old | 4 | 8))
+	check "with RR+CR set on $b, upstream shows it" grep -q "^$b .* acs=RR+CR" $P/upstream
+	check "... and acs_redirect names it" grep -qw "$b" $P/acs_redirect
+	if [ $b = $DP0 ]; then
+		is "... and the NVMe next door is no longer direct" \
+			"$(reach p2pmem0 $NVPCI | cut -d' ' -f2,3,4)" \
+			"$( [ $HOSTP2P = yes ] && echo "host-bridge distance=4 acs=$DP0" || echo "unsupported reason=acs-redirect acs=$DP0")"
+	else
+		is "... but the root port is above the switch: the NVMe next door is still direct" \
+			"$(reach p2pmem0 $NVPCI)" "$NVPCI direct distance=4 via=$SWUP source=$SRC"
+		# QEMU's switch downstream ports have no ACS capability, so the
+		# one redirecting port a path can cross here is the root port,
+		# on the way to the root port itself.
+		is "... and the path up to the root port crosses its redirect" \
+			"$(reach p2pmem0 $RP0 | cut -d' ' -f2,3,4)" \
+			"$( [ $HOSTP2P = yes ] && echo "host-bridge distance=3 acs=$RP0" || echo "unsupported reason=acs-redirect acs=$RP0")"
+	fi
+	acs_ctrl $b $old
+	is "... and back off: $b redirects as before" "$(acs_ctrl $b)" "$old"
+done
+
 # ---- mmap, O_DIRECT, fio ---------------------------------------------------
 p2pmem_test mmap /dev/p2pmem0
 if [ $P2P_DATA = yes ]; then
