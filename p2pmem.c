@@ -103,6 +103,7 @@
 #include "p2pmem.h"
 #include "p2pmem/compat.h"
 #include "p2pmem/internal.h"
+#include "p2pmem/uapi.h"
 
 #define P2PMEM_MAX_DEVICES	(1U << MINORBITS)
 #define P2PMEM_FS_MAGIC		0x70327070	/* "p2pp" */
@@ -463,10 +464,22 @@ static int p2pmem_open(struct inode *inode, struct file *file)
 	return ret;
 }
 
+static long p2pmem_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct p2pmem_dev *p2p = file->private_data;
+
+	if (cmd != P2PMEM_IOC_REACH)
+		return -ENOTTY;
+	return p2pmem_topology_ioctl(p2p, (void __user *)arg);
+}
+
 static const struct file_operations p2pmem_fops = {
 	.owner = THIS_MODULE,
 	.open = p2pmem_open,
 	.mmap = p2pmem_mmap,
+	.unlocked_ioctl = p2pmem_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
 };
 
 /* ---- sysfs -------------------------------------------------------------- */

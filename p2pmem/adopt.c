@@ -16,9 +16,15 @@
  * the memory down: our users lose their mappings first, and the kernel's
  * memunmap then waits only for I/O still in flight.
  *
- * adoptees_lock protects the list and serialises adoption against removal;
- * it is taken from the notifier, which the driver core calls with the PCI
- * device's lock held, and never the other way round.
+ * A device that is bound but not ready yet (a hot-added NVMe controller is
+ * enabled by the nvme driver's reset work, after probe returns) goes on the
+ * retry list and is asked again every P2PMEM_RETRY_MS, up to
+ * P2PMEM_RETRY_TRIES times, by one delayed work.
+ *
+ * adoptees_lock protects the adoptee list and serialises adoption against
+ * removal; it is taken from the notifier, which the driver core calls with
+ * the PCI device's lock held, and never the other way round.  retry_lock
+ * protects the retry list only and is never held while taking another lock.
  */
 #include <linux/list.h>
 #include <linux/memremap.h>
@@ -26,6 +32,7 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "../p2pmem.h"
 #include "compat.h"
@@ -47,6 +54,20 @@ struct p2pmem_adoptee {
 
 static LIST_HEAD(p2pmem_adoptees);
 static DEFINE_MUTEX(p2pmem_adoptees_lock);
+
+#define P2PMEM_RETRY_MS		100
+#define P2PMEM_RETRY_TRIES	100
+
+struct p2pmem_retry {
+	struct list_head node;
+	struct pci_dev *pdev;
+	int tries;
+};
+
+static LIST_HEAD(p2pmem_retries);
+static DEFINE_MUTEX(p2pmem_retry_lock);
+static void p2pmem_retry_work_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(p2pmem_retry_work, p2pmem_retry_work_fn);
 
 static struct p2pmem_adoptee *p2pmem_adoptee_find(struct pci_dev *pdev)
 {
@@ -123,21 +144,25 @@ static bool p2pmem_adopt_enabled(void)
 	return p2pmem_native_backend_allowed() ? nvme_cmb : adopt;
 }
 
-static void p2pmem_adopt_one(struct pci_dev *pdev)
+/* Returns -EAGAIN when @pdev should be asked again later. */
+static int p2pmem_adopt_one(struct pci_dev *pdev)
 {
 	struct p2pmem_adoptee *a;
 	struct p2pmem_dev *p2p;
+	int ret = 0;
 
 	if (!pdev->dev.driver || p2pmem_pci_owns(pdev))
-		return;
+		return 0;
 
 	mutex_lock(&p2pmem_adoptees_lock);
 	if (p2pmem_adoptee_find(pdev))
 		goto out;
 	p2p = p2pmem_native_backend_allowed() ? p2pmem_nvme_cmb(pdev) :
 						 p2pmem_adopt_published(pdev);
-	if (IS_ERR_OR_NULL(p2p))
+	if (IS_ERR_OR_NULL(p2p)) {
+		ret = PTR_ERR_OR_ZERO(p2p) == -EAGAIN ? -EAGAIN : 0;
 		goto out;
+	}
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a) {
 		p2pmem_unregister(p2p);
@@ -148,6 +173,69 @@ static void p2pmem_adopt_one(struct pci_dev *pdev)
 	list_add(&a->node, &p2pmem_adoptees);
 out:
 	mutex_unlock(&p2pmem_adoptees_lock);
+	return ret;
+}
+
+static void p2pmem_retry_add(struct pci_dev *pdev)
+{
+	struct p2pmem_retry *r;
+
+	mutex_lock(&p2pmem_retry_lock);
+	list_for_each_entry(r, &p2pmem_retries, node)
+		if (r->pdev == pdev)
+			goto out;
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		goto out;
+	r->pdev = pci_dev_get(pdev);
+	list_add_tail(&r->node, &p2pmem_retries);
+	mod_delayed_work(system_wq, &p2pmem_retry_work,
+			 msecs_to_jiffies(P2PMEM_RETRY_MS));
+out:
+	mutex_unlock(&p2pmem_retry_lock);
+}
+
+static void p2pmem_retry_free(struct p2pmem_retry *r)
+{
+	list_del(&r->node);
+	pci_dev_put(r->pdev);
+	kfree(r);
+}
+
+/* Ask each waiting device again, without holding retry_lock meanwhile. */
+static void p2pmem_retry_work_fn(struct work_struct *work)
+{
+	struct p2pmem_retry *r, *tmp;
+	LIST_HEAD(batch);
+	bool again;
+
+	mutex_lock(&p2pmem_retry_lock);
+	list_splice_init(&p2pmem_retries, &batch);
+	mutex_unlock(&p2pmem_retry_lock);
+
+	list_for_each_entry_safe(r, tmp, &batch, node) {
+		device_lock(&r->pdev->dev);
+		again = p2pmem_adopt_one(r->pdev) == -EAGAIN;
+		device_unlock(&r->pdev->dev);
+		if (again && ++r->tries < P2PMEM_RETRY_TRIES)
+			continue;
+		if (again)
+			pci_info(r->pdev, "p2pmem: gave up waiting for the device to be enabled\n");
+		p2pmem_retry_free(r);
+	}
+
+	mutex_lock(&p2pmem_retry_lock);
+	list_splice(&batch, &p2pmem_retries);
+	if (!list_empty(&p2pmem_retries))
+		mod_delayed_work(system_wq, &p2pmem_retry_work,
+				 msecs_to_jiffies(P2PMEM_RETRY_MS));
+	mutex_unlock(&p2pmem_retry_lock);
+}
+
+static void p2pmem_adopt_or_retry(struct pci_dev *pdev)
+{
+	if (p2pmem_adopt_one(pdev) == -EAGAIN)
+		p2pmem_retry_add(pdev);
 }
 
 static void p2pmem_adoptee_drop(struct p2pmem_adoptee *a)
@@ -176,7 +264,7 @@ static int p2pmem_adopt_notify(struct notifier_block *nb, unsigned long action,
 
 	switch (action) {
 	case BUS_NOTIFY_BOUND_DRIVER:
-		p2pmem_adopt_one(pdev);
+		p2pmem_adopt_or_retry(pdev);
 		break;
 	case BUS_NOTIFY_UNBIND_DRIVER:
 		p2pmem_unadopt_one(pdev);
@@ -202,7 +290,7 @@ int p2pmem_adopt_init(void)
 		return ret;
 	for_each_pci_dev(pdev) {
 		device_lock(&pdev->dev);
-		p2pmem_adopt_one(pdev);
+		p2pmem_adopt_or_retry(pdev);
 		device_unlock(&pdev->dev);
 	}
 	return 0;
@@ -215,6 +303,11 @@ void p2pmem_adopt_exit(void)
 	if (!p2pmem_adopt_enabled())
 		return;
 	bus_unregister_notifier(&pci_bus_type, &p2pmem_adopt_nb);
+	/* Nothing queues the work any more but the work itself. */
+	cancel_delayed_work_sync(&p2pmem_retry_work);
+	while (!list_empty(&p2pmem_retries))
+		p2pmem_retry_free(list_first_entry(&p2pmem_retries,
+						   struct p2pmem_retry, node));
 	mutex_lock(&p2pmem_adoptees_lock);
 	list_for_each_entry_safe(a, tmp, &p2pmem_adoptees, node)
 		p2pmem_adoptee_drop(a);

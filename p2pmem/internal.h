@@ -97,6 +97,7 @@ struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev);
 
 /* p2pmem/topology.c: sysfs "upstream", "acs_redirect", "host_bridge", "reach". */
 extern const struct attribute_group p2pmem_topology_group;
+long p2pmem_topology_ioctl(struct p2pmem_dev *p2p, void __user *arg);
 
 /* p2pmem/adopt.c: p2p memory that other drivers registered and published. */
 int p2pmem_adopt_init(void);

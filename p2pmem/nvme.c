@@ -75,7 +75,9 @@ static int p2pmem_nvme_find_cmb(struct pci_dev *pdev, void __iomem *regs,
 
 /*
  * Register @pdev's CMB if it has one fit for data.  Called with the PCI
- * device lock held, with a driver (nvme) bound, so BAR 0 is enabled.
+ * device lock held and a driver (nvme) bound.  Returns NULL when there is
+ * no CMB to register, ERR_PTR(-EAGAIN) when the controller is not enabled
+ * yet (ask again later).
  */
 struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev)
 {
@@ -87,6 +89,12 @@ struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev)
 	    !(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
 	    pci_resource_len(pdev, 0) < P2PMEM_NVME_REGS_LEN)
 		return NULL;
+	/*
+	 * The nvme driver enables a new controller from its reset work, after
+	 * probe has returned: until then BAR 0 does not decode.
+	 */
+	if (!pci_is_enabled(pdev))
+		return ERR_PTR(-EAGAIN);
 	regs = pci_iomap_range(pdev, 0, 0, P2PMEM_NVME_REGS_LEN);
 	if (!regs)
 		return NULL;

@@ -31,11 +31,13 @@
 #include <linux/pci-p2pdma.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#include <linux/uaccess.h>
 #ifdef CONFIG_X86
 #include <asm/processor.h>
 #endif
 
 #include "p2pmem/internal.h"
+#include "p2pmem/uapi.h"
 
 #define to_p2pmem(d) container_of(d, struct p2pmem_dev, dev)
 
@@ -390,6 +392,37 @@ static ssize_t reach_show(struct device *dev, struct device_attribute *attr,
 }
 
 /*
+ * The verdict for the PCI device named in @in (@len bytes, a trailing
+ * newline allowed) into @out.  Both the sysfs file and the ioctl land here.
+ */
+static int p2pmem_reach_query(struct p2pmem_dev *p2p, const char *in,
+			      size_t len, char *out, size_t outlen)
+{
+	struct device *cdev;
+	char name[32], *want;
+
+	if (len >= sizeof(name))
+		goto bad;
+	memcpy(name, in, len);
+	name[len] = '\0';
+	want = strim(name);
+	if (!*want)
+		goto bad;
+	cdev = bus_find_device_by_name(&pci_bus_type, NULL, want);
+	if (!cdev) {
+		dev_err_ratelimited(&p2p->dev, "reach: no PCI device %s\n", want);
+		return -ENODEV;
+	}
+	p2pmem_reach_format(out, outlen, p2p->pdev, to_pci_dev(cdev));
+	put_device(cdev);
+	return 0;
+bad:
+	dev_err_ratelimited(&p2p->dev,
+			    "reach: expected a PCI device name like 0000:03:00.0\n");
+	return -EINVAL;
+}
+
+/*
  * Write a PCI name; the verdict for it is what the next read returns.  It
  * names the device it is about, so concurrent askers can tell answers apart.
  */
@@ -397,29 +430,15 @@ static ssize_t reach_store(struct device *dev, struct device_attribute *attr,
 			   const char *buf, size_t count)
 {
 	struct p2pmem_dev *p2p = to_p2pmem(dev);
-	struct device *cdev;
-	char name[32], *want;
+	char verdict[sizeof(p2p->reach)];
+	int ret;
 
-	if (count >= sizeof(name)) {
-		dev_err(dev, "reach: expected a PCI device name like 0000:03:00.0\n");
-		return -EINVAL;
-	}
-	strscpy(name, buf, sizeof(name));
-	want = strim(name);
-	if (!*want) {
-		dev_err(dev, "reach: expected a PCI device name like 0000:03:00.0\n");
-		return -EINVAL;
-	}
-	cdev = bus_find_device_by_name(&pci_bus_type, NULL, want);
-	if (!cdev) {
-		dev_err(dev, "reach: no PCI device %s\n", want);
-		return -ENODEV;
-	}
+	ret = p2pmem_reach_query(p2p, buf, count, verdict, sizeof(verdict));
+	if (ret)
+		return ret;
 	mutex_lock(&p2p->reach_lock);
-	p2pmem_reach_format(p2p->reach, sizeof(p2p->reach), p2p->pdev,
-			    to_pci_dev(cdev));
+	strscpy(p2p->reach, verdict, sizeof(p2p->reach));
 	mutex_unlock(&p2p->reach_lock);
-	put_device(cdev);
 	return count;
 }
 static DEVICE_ATTR_RW(reach);
@@ -435,3 +454,20 @@ static struct attribute *p2pmem_topology_attrs[] = {
 const struct attribute_group p2pmem_topology_group = {
 	.attrs = p2pmem_topology_attrs,
 };
+
+/* P2PMEM_IOC_REACH on an open /dev/p2pmemN. */
+long p2pmem_topology_ioctl(struct p2pmem_dev *p2p, void __user *arg)
+{
+	struct p2pmem_reach_query q;
+	int ret;
+
+	if (copy_from_user(&q.pci, arg, sizeof(q.pci)))
+		return -EFAULT;
+	ret = p2pmem_reach_query(p2p, q.pci, strnlen(q.pci, sizeof(q.pci)),
+				 q.verdict, sizeof(q.verdict));
+	if (ret)
+		return ret;
+	if (copy_to_user(arg, &q, sizeof(q)))
+		return -EFAULT;
+	return 0;
+}

@@ -398,6 +398,32 @@ else
 	refute "... registers no CMB" has_child $CMB
 	rmmod p2pmem
 fi
+# Hot-plug of a CMB controller: the bus notifier sees the new controller
+# bound and gives its CMB a p2pmemN (adopted from the nvme driver on
+# P2PDMA kernels, registered by p2pmem elsewhere).  The CMB drive is a
+# -blockdev, which survives the controller's removal.
+check "insmod (no ids=) for CMB hot-plug" insmod $KO
+wait_for 100 has_child $CMB
+check "the CMB has a p2pmem device before hot-unplug" has_child $CMB
+echo 'HOTPLUG {"execute":"device_del","arguments":{"id":"cmb0"}}'
+wait_for 300 test ! -e /sys/bus/pci/devices/$CMB
+refute "hot-unplug of the CMB controller removes it" test -e /sys/bus/pci/devices/$CMB
+refute "... and no p2pmem device is left for it" has_child $CMB
+echo 'HOTPLUG {"execute":"device_add","arguments":{"driver":"nvme","id":"cmb0","drive":"nvm1","serial":"p2pcmb0","cmb_size_mb":64,"bus":"dp2"}}'
+wait_for 300 has_child $CMB
+H=$(child_of $CMB)
+check "hot-add of a CMB controller brings a p2pmem device ($H)" test -n "$H" -a -c "/dev/$H"
+want=67108864
+[ "$BACKEND" = kernel ] && want=$(cat /sys/bus/pci/devices/$CMB/p2pmem/size)
+is "... of the CMB's size" "$(attr $H size)" "$want"
+is "... whose provider is right for the backend" "$(attr $H provider)" \
+	"$( [ "$BACKEND" = kernel ] && echo nvme || echo nvme-cmb)"
+is "... and the NVMe next door reaches it directly" "$(reach $H $NVPCI)" \
+	"$NVPCI direct distance=4 via=$SWUP source=$SRC"
+if [ $P2P_DATA = yes ]; then
+	p2pmem_test dio /dev/$H "$NV"
+fi
+check "rmmod after CMB hot-plug" rmmod p2pmem
 
 # ---- leave bytes for the host to check ------------------------------------
 insmod $KO ids=1af4:1110
