@@ -2,6 +2,7 @@
 #
 #   make                      build p2pmem.ko for the running kernel
 #   make KDIR=/path/to/build  build against any kernel headers tree
+#   make demo                 boot a VM with an NVMe CMB and run the whole flow
 #   make check                build and run the VM test suite (see README.md)
 #   make bench                p2pmem vs the kernel's allocate file vs RAM
 #   make W=1 / make C=1       extra warnings / sparse, passed to kbuild
@@ -11,7 +12,7 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 PWD := $(CURDIR)
 KBUILD_ARGS := $(if $(W),W=$(W)) $(if $(C),C=$(C))
 
-.PHONY: all modules clean check bench conftest
+.PHONY: all modules clean check bench demo conftest
 
 all: modules
 
@@ -30,7 +31,10 @@ modules: conftest.h
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true
 	rm -f conftest.h .conftest.kdir p2pmem-core.c
-	$(MAKE) -C tests clean
+	[ ! -d tests ] || $(MAKE) -C tests clean
+
+demo:
+	tests/run --demo
 
 check:
 	tests/run $(if $(KERNELS),--kernels "$(KERNELS)") $(if $(VARIANTS),--variants "$(VARIANTS)")

@@ -82,6 +82,9 @@
  *     I/O completion.
  *   p2pmem_adoptees_lock (p2pmem/adopt.c) is taken inside the PCI device
  *     lock (the bus notifier runs under it) and outside everything above.
+ *     The adoption retry work takes the PCI device lock itself, and
+ *     p2pmem_retry_lock only around its list, never with another lock.
+ *   reach_lock (mutex): the sysfs "reach" answer only; a leaf lock.
  */
 #include <linux/cdev.h>
 #include <linux/fs.h>

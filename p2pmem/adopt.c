@@ -17,7 +17,7 @@
  * memunmap then waits only for I/O still in flight.
  *
  * A device that is bound but not ready yet (a hot-added NVMe controller is
- * enabled by the nvme driver's reset work, after probe returns) goes on the
+ * brought up by the nvme driver's reset work, after probe returns) goes on the
  * retry list and is asked again every P2PMEM_RETRY_MS, up to
  * P2PMEM_RETRY_TRIES times, by one delayed work.
  *
@@ -220,7 +220,7 @@ static void p2pmem_retry_work_fn(struct work_struct *work)
 		if (again && ++r->tries < P2PMEM_RETRY_TRIES)
 			continue;
 		if (again)
-			pci_info(r->pdev, "p2pmem: gave up waiting for the device to be enabled\n");
+			pci_info(r->pdev, "p2pmem: gave up waiting for the controller to become ready\n");
 		p2pmem_retry_free(r);
 	}
 

@@ -24,6 +24,8 @@
 
 #define P2PMEM_NVME_CAP		0x00
 #define P2PMEM_NVME_CAP_CMBS	BIT_ULL(57)
+#define P2PMEM_NVME_CSTS	0x1c
+#define P2PMEM_NVME_CSTS_RDY	BIT(0)
 #define P2PMEM_NVME_CMBLOC	0x38
 #define P2PMEM_NVME_CMBSZ	0x3c
 #define P2PMEM_NVME_CMBMSC	0x50
@@ -37,6 +39,14 @@
 static bool p2pmem_is_nvme(struct pci_dev *pdev)
 {
 	return pdev->class == PCI_CLASS_STORAGE_EXPRESS;
+}
+
+static bool p2pmem_nvme_decodes(struct pci_dev *pdev)
+{
+	u16 cmd;
+
+	return !pci_read_config_word(pdev, PCI_COMMAND, &cmd) &&
+	       (cmd & PCI_COMMAND_MEMORY);
 }
 
 /*
@@ -76,7 +86,7 @@ static int p2pmem_nvme_find_cmb(struct pci_dev *pdev, void __iomem *regs,
 /*
  * Register @pdev's CMB if it has one fit for data.  Called with the PCI
  * device lock held and a driver (nvme) bound.  Returns NULL when there is
- * no CMB to register, ERR_PTR(-EAGAIN) when the controller is not enabled
+ * no CMB to register, ERR_PTR(-EAGAIN) when the controller is not ready
  * yet (ask again later).
  */
 struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev)
@@ -84,20 +94,28 @@ struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev)
 	void __iomem *regs;
 	u64 offset, size;
 	int bar, ret;
+	u32 csts;
 
 	if (!p2pmem_is_nvme(pdev) || !pdev->dev.driver ||
 	    !(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
 	    pci_resource_len(pdev, 0) < P2PMEM_NVME_REGS_LEN)
 		return NULL;
 	/*
-	 * The nvme driver enables a new controller from its reset work, after
-	 * probe has returned: until then BAR 0 does not decode.
+	 * On 5.10 and 6.1 the nvme driver brings a new controller up from its
+	 * reset work, after probe has returned.  Until the controller is
+	 * ready, BAR 0 may not decode yet, and the reset that is part of
+	 * bringing it up clears CMBMSC: look only once CSTS.RDY is set.
 	 */
-	if (!pci_is_enabled(pdev))
+	if (!pci_is_enabled(pdev) || !p2pmem_nvme_decodes(pdev))
 		return ERR_PTR(-EAGAIN);
 	regs = pci_iomap_range(pdev, 0, 0, P2PMEM_NVME_REGS_LEN);
 	if (!regs)
 		return NULL;
+	csts = readl(regs + P2PMEM_NVME_CSTS);
+	if (csts == ~0U || !(csts & P2PMEM_NVME_CSTS_RDY)) {
+		pci_iounmap(pdev, regs);
+		return ERR_PTR(-EAGAIN);
+	}
 	ret = p2pmem_nvme_find_cmb(pdev, regs, &bar, &offset, &size);
 	pci_iounmap(pdev, regs);
 	if (ret)

@@ -425,6 +425,97 @@ if [ $P2P_DATA = yes ]; then
 fi
 check "rmmod after CMB hot-plug" rmmod p2pmem
 
+# ---- the p2pmem CLI (libkmod, libp2pmem) and udev rules -------------------
+# The real systemd-udevd runs our rules; the CLI loads the module through
+# libkmod from /lib/modules/$(uname -r)/extra (depmod'ed), like an install.
+mount -t tmpfs tmpfs /run
+/lib/systemd/systemd-udevd --daemon
+check "systemd-udevd is running" wait_for 50 udevadm control --ping
+if [ -n "$P2PMEM_DKMS" ]; then
+	check "the module libkmod finds is the one DKMS built from the package" \
+		grep -q "^updates/dkms/p2pmem.ko:" /lib/modules/$(uname -r)/modules.dep
+fi
+refute "p2pmem unload: refused while not loaded" p2pmem unload
+check "... and says so" sh -c "p2pmem unload 2>&1 | grep -q 'p2pmem is not loaded'"
+refute "p2pmem load bogus=1: an unknown parameter is refused" p2pmem load bogus=1
+check "... naming the parameters the module has" sh -c "p2pmem load bogus=1 2>&1 | grep -q 'unknown parameter \"bogus\" (the module has: .*ids'"
+refute "p2pmem load ids=zzzz: a bad value is refused by the module" p2pmem load adopt=0 nvme_cmb=0 ids=zzzz
+check "... and the CLI says so" sh -c "p2pmem load ids=zzzz 2>&1 | grep -q 'refused its parameters'"
+refute "... leaving nothing loaded" test -d /sys/module/p2pmem
+check "p2pmem load ids=1af4:1110 adopt=0 nvme_cmb=0 (libkmod lookup)" \
+	p2pmem load ids=1af4:1110 adopt=0 nvme_cmb=0
+is "... loaded with those parameters" "$(cat /sys/module/p2pmem/parameters/ids)" 1af4:1110
+refute "p2pmem load again: already loaded" p2pmem load
+udevadm settle
+C=$(child_of $IV)
+is "udev: /dev/$C is root:p2pmem 0660" "$(stat -c '%U:%G %a' /dev/$C)" "root:p2pmem 660"
+is "udev: /dev/p2pmem/by-path/pci-$IV points at it" "$(readlink -f /dev/p2pmem/by-path/pci-$IV)" /dev/$C
+check "alice (in group p2pmem) opens it by path" su alice -s /bin/sh -c "exec 3<>/dev/p2pmem/by-path/pci-$IV"
+check "... and maps and uses it" su alice -s /bin/sh -c "p2pmem_test mmap /dev/$C"
+is "nobody (not in the group) gets EACCES" \
+	"$(su nobody -s /bin/sh -c "exec 3</dev/$C" 2>&1 | grep -o 'Permission denied')" "Permission denied"
+set -- $(p2pmem list | grep "^$C ")
+is "p2pmem list: name, PCI, id, provider, backend, size, available, node" "$*" \
+	"$C $IV 1af4:1110 p2pmem-pci $BACKEND 64 MiB 64 MiB $(cat /sys/bus/pci/devices/$IV/numa_node)"
+check "p2pmem --json list" sh -c "p2pmem --json list | grep -q '\"name\":\"$C\",\"pci\":\"$IV\",\"vendor\":\"1af4\",\"device\":\"1110\",\"provider\":\"p2pmem-pci\",\"backend\":\"$BACKEND\",\"size\":67108864'"
+p2pmem list -t > /tmp/tree
+sed 's/^/#   /' /tmp/tree
+check "p2pmem list -t: the ivshmem carries $C, under its switch port" \
+	grep -q "^      $IV \[1af4:1110\] .*<$C 64 MiB $BACKEND>" /tmp/tree
+check "... the NVMe next door reaches it directly, 4 hops" grep -q "^      $NVPCI .* -> $C direct 4" /tmp/tree
+check "... the device behind the other root port does not" sh -c "grep '^  *$EDU ' /tmp/tree | grep -qv -- '->'"
+check "p2pmem --json list -t has every PCI function" \
+	test "$(p2pmem --json list -t | grep -o '"pci":' | wc -l)" = "$(ls /sys/bus/pci/devices | wc -l)"
+check "p2pmem info: the upstream chain" sh -c "p2pmem info $C | grep -qx 'upstream: $DP0 downstream-port acs=none'"
+check "p2pmem info: pci and host bridge" sh -c "p2pmem info $C | grep -qx 'pci: $IV' && p2pmem info $C | grep -q '^host_bridge: '"
+refute "p2pmem info p2pmem99: no such device" p2pmem info p2pmem99
+is "p2pmem check NVMe CMB-NVMe: $C, direct, 8 hops in all" \
+	"$(su alice -s /bin/sh -c "p2pmem check $NVPCI $CMB" | cut -d' ' -f1-4)" "$C $IV direct distance=8"
+check "p2pmem --json check" sh -c "p2pmem --json check $NVPCI | grep -q '^\[{\"name\":\"$C\",\"pci\":\"$IV\",\"host_bridge_routes\":0,\"distance\":4,'"
+check "p2pmem --json info has the upstream chain" sh -c "p2pmem --json info $C | grep -q '\"upstream\":\[\"$DP0 downstream-port acs=none\",'"
+refute "p2pmem check with the far device: none for all of them" p2pmem check $NVPCI $EDU
+refute "p2pmem check 0000:7f:00.0: no such PCI device" p2pmem check 0000:7f:00.0
+check "... and says so" sh -c "p2pmem check 0000:7f:00.0 2>&1 | grep -q 'no PCI device 0000:7f:00.0'"
+is "p2pmem check as nobody: EACCES, not a wrong answer" \
+	"$(su nobody -s /bin/sh -c "p2pmem check $NVPCI" 2>&1)" "p2pmem: check: Permission denied"
+if [ $P2P_DATA = yes ]; then
+	dd if=$NV of=/tmp/before bs=1M count=4 iflag=direct 2>/dev/null
+	p2pmem test $C --nvme $NV > /tmp/selftest 2>&1
+	is "p2pmem test $C --nvme $NV passes" "$(tail -n1 /tmp/selftest)" "PASSED: 4194304 bytes through $C and $NV"
+	sed 's/^/#   /' /tmp/selftest
+	dd if=$NV of=/tmp/after bs=1M count=4 iflag=direct 2>/dev/null
+	check "... and leaves the namespace's bytes as they were" cmp /tmp/before /tmp/after
+fi
+p2pmem_test hold /dev/$C > /tmp/hold4.out &
+HP=$!
+wait_for 50 grep -q HOLDING /tmp/hold4.out
+refute "p2pmem unload while mapped: refused" p2pmem unload
+check "... says it is in use" sh -c "p2pmem unload 2>&1 | grep -q 'is in use'"
+kill -USR1 $HP; wait $HP
+check "p2pmem unbind $IV" p2pmem unbind $IV
+udevadm settle
+refute "udev: the by-path link goes away on unbind" test -e /dev/p2pmem/by-path/pci-$IV
+refute "p2pmem unbind again: not bound" p2pmem unbind $IV
+check "p2pmem bind $IV --bar 2" p2pmem bind $IV --bar 2
+udevadm settle
+is "... gives it a p2pmem device of BAR 2" "$(attr $(child_of $IV) bar)" 2
+refute "p2pmem bind $IV again: already bound" p2pmem bind $IV
+refute "p2pmem bind $NVPCI: bound to nvme" p2pmem bind $NVPCI
+check "... and says so" sh -c "p2pmem bind $NVPCI 2>&1 | grep -q 'is bound to nvme; unbind it from nvme first'"
+refute "p2pmem bind 0000:7f:00.0: no such device" p2pmem bind 0000:7f:00.0
+check "p2pmem unload" p2pmem unload
+refute "... the module is gone" test -d /sys/module/p2pmem
+# By serial: an NVMe controller's CMB as its own p2pmemN.
+check "p2pmem load (defaults: NVMe CMBs included)" p2pmem load
+wait_for 100 has_child $CMB
+udevadm settle
+is "udev: /dev/p2pmem/by-serial/nvme-p2pcmb0 names the CMB's node" \
+	"$(readlink -f /dev/p2pmem/by-serial/nvme-p2pcmb0)" "/dev/$(child_of $CMB)"
+check "p2pmem unload" p2pmem unload
+udevadm settle
+refute "udev: ... and it goes away with the module" test -e /dev/p2pmem/by-serial/nvme-p2pcmb0
+udevadm control --exit
+
 # ---- leave bytes for the host to check ------------------------------------
 insmod $KO ids=1af4:1110
 [ $P2P_DATA = yes ] && p2pmem_test proof /dev/$(child_of $IV) "$NV"

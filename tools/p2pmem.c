@@ -1,0 +1,856 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pmem: the command-line tool for the p2pmem module.  Loads and unloads
+ * it through libkmod, lists and inspects p2p memory from sysfs, binds PCI
+ * devices to it, says which memory a set of devices can reach, and runs an
+ * end-to-end O_DIRECT self test against an NVMe namespace.  See p2pmem(1).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libkmod.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "libp2pmem.h"
+
+#define MODNAME "p2pmem"
+#define PCIDEVS "/sys/bus/pci/devices"
+#define DRIVER "/sys/bus/pci/drivers/p2pmem"
+
+static bool json;
+
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("p2pmem: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return (int)n;
+	}
+	close(fd);
+	return 0;
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static const char *human(unsigned long long v, char *buf, size_t len)
+{
+	if (v >= (1ULL << 30) && !(v % (1ULL << 30)))
+		snprintf(buf, len, "%llu GiB", v >> 30);
+	else if (v >= (1ULL << 20) && !(v % (1ULL << 20)))
+		snprintf(buf, len, "%llu MiB", v >> 20);
+	else
+		snprintf(buf, len, "%llu KiB", v >> 10);
+	return buf;
+}
+
+static bool pci_exists(const char *bdf)
+{
+	char path[PATH_MAX];
+
+	if (!*bdf || strchr(bdf, '/'))
+		return false;
+	snprintf(path, sizeof(path), PCIDEVS "/%s", bdf);
+	return access(path, F_OK) == 0;
+}
+
+/* The driver bound to @bdf, or "" when none. */
+static void pci_driver(const char *bdf, char *buf, size_t len)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PCIDEVS "/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	buf[0] = '\0';
+	if (n > 0) {
+		link[n] = '\0';
+		snprintf(buf, len, "%s", strrchr(link, '/') + 1);
+	}
+}
+
+/* ---- load / unload (libkmod) -------------------------------------------- */
+
+static struct kmod_ctx *kmod_open(void)
+{
+	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
+
+	if (ctx)
+		kmod_load_resources(ctx);
+	return ctx;
+}
+
+/* Is every NAME=VALUE's NAME a parameter the module declares? */
+static int check_params(struct kmod_module *mod, int argc, char **argv)
+{
+	struct kmod_list *info = NULL, *l;
+	char known[512] = "";
+	int i, ret = 0;
+
+	if (kmod_module_get_info(mod, &info) < 0)
+		return 0;	/* cannot tell: let the kernel judge */
+	kmod_list_foreach(l, info) {
+		const char *key = kmod_module_info_get_key(l);
+		const char *val = kmod_module_info_get_value(l);
+
+		if (strcmp(key, "parm") || !val)
+			continue;
+		snprintf(known + strlen(known), sizeof(known) - strlen(known),
+			 "%s%.*s", *known ? " " : "", (int)strcspn(val, ":"), val);
+	}
+	kmod_module_info_free_list(info);
+	for (i = 0; i < argc; i++) {
+		size_t n = strcspn(argv[i], "=");
+		const char *p = known;
+		bool found = false;
+
+		if (!argv[i][n] || !n) {
+			ret = fail("bad parameter \"%s\": expected NAME=VALUE", argv[i]);
+			break;
+		}
+		while (*p && !found) {
+			size_t m = strcspn(p, " ");
+
+			found = m == n && !strncmp(p, argv[i], n);
+			p += m + (p[m] == ' ');
+		}
+		if (!found) {
+			ret = fail("unknown parameter \"%.*s\" (the module has: %s)",
+				   (int)n, argv[i], known);
+			break;
+		}
+	}
+	return ret;
+}
+
+static int cmd_load(int argc, char **argv)
+{
+	struct kmod_list *list = NULL;
+	struct kmod_module *mod = NULL;
+	const char *ko = NULL;
+	char opts[1024] = "";
+	struct kmod_ctx *ctx;
+	struct utsname u;
+	int i, err, ret = 1;
+
+	if (argc > 1 && !strcmp(argv[1], "--ko")) {
+		if (argc < 3)
+			return fail("load: --ko needs a file");
+		ko = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
+	ctx = kmod_open();
+	if (!ctx)
+		return fail("load: cannot initialise libkmod");
+	uname(&u);
+	if (ko) {
+		err = kmod_module_new_from_path(ctx, ko, &mod);
+		if (err < 0) {
+			fail("load: %s: %s", ko, strerror(-err));
+			goto out;
+		}
+	} else {
+		err = kmod_module_new_from_lookup(ctx, MODNAME, &list);
+		if (err < 0 || !list) {
+			fail("load: module %s not found for kernel %s (install p2pmem-dkms, or give --ko FILE)",
+			     MODNAME, u.release);
+			goto out;
+		}
+		mod = kmod_module_get_module(list);
+		kmod_module_unref_list(list);
+	}
+	if (check_params(mod, argc - 1, argv + 1))
+		goto out;
+	for (i = 1; i < argc; i++)
+		snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts), "%s%s",
+			 *opts ? " " : "", argv[i]);
+	err = kmod_module_insert_module(mod, 0, opts);
+	switch (err) {
+	case 0:
+		printf("loaded %s%s%s\n", MODNAME, *opts ? " " : "", opts);
+		ret = 0;
+		break;
+	case -EEXIST:
+		fail("load: %s is already loaded (unload it first to change parameters)", MODNAME);
+		break;
+	case -EPERM:
+		fail("load: not permitted (run as root)");
+		break;
+	case -EKEYREJECTED:
+	case -ENOKEY:
+		fail("load: the kernel rejected the module's signature (Secure Boot: enroll the DKMS key with mokutil, see the README)");
+		break;
+	case -EINVAL:
+		fail("load: the module refused its parameters \"%s\" (see dmesg)", opts);
+		break;
+	default:
+		fail("load: %s: %s (see dmesg)", MODNAME, strerror(-err));
+	}
+out:
+	if (mod)
+		kmod_module_unref(mod);
+	kmod_unref(ctx);
+	return ret;
+}
+
+static int cmd_unload(int argc, char **argv)
+{
+	struct kmod_module *mod = NULL;
+	struct kmod_ctx *ctx;
+	int err, ret = 1;
+
+	(void)argv;
+	if (argc != 1)
+		return fail("usage: p2pmem unload");
+	ctx = kmod_open();
+	if (!ctx)
+		return fail("unload: cannot initialise libkmod");
+	if (kmod_module_new_from_name(ctx, MODNAME, &mod) < 0 ||
+	    kmod_module_get_initstate(mod) < 0) {
+		fail("unload: %s is not loaded", MODNAME);
+		goto out;
+	}
+	err = kmod_module_remove_module(mod, 0);
+	if (!err) {
+		printf("unloaded %s\n", MODNAME);
+		ret = 0;
+	} else if (err == -EAGAIN || err == -EWOULDBLOCK || err == -EBUSY) {
+		fail("unload: %s is in use (%d users): close and unmap every /dev/p2pmem* first",
+		     MODNAME, kmod_module_get_refcnt(mod));
+	} else if (err == -EPERM) {
+		fail("unload: not permitted (run as root)");
+	} else {
+		fail("unload: %s: %s", MODNAME, strerror(-err));
+	}
+out:
+	if (mod)
+		kmod_module_unref(mod);
+	kmod_unref(ctx);
+	return ret;
+}
+
+/* ---- list / info -------------------------------------------------------- */
+
+static void print_info_json(const struct p2pmem_info *d)
+{
+	printf("{\"name\":");
+	json_str(d->name);
+	printf(",\"pci\":");
+	json_str(d->pci);
+	printf(",\"vendor\":\"%04x\",\"device\":\"%04x\",\"provider\":",
+	       d->vendor, d->device);
+	json_str(d->provider);
+	printf(",\"backend\":");
+	json_str(d->backend);
+	printf(",\"size\":%llu,\"available\":%llu,\"numa_node\":%d}",
+	       d->size, d->available, d->numa_node);
+}
+
+static int list_plain(void)
+{
+	struct p2pmem_info *d;
+	char a[32], b[32];
+	int n, i;
+
+	n = p2pmem_list(&d);
+	if (n < 0)
+		return fail("list: %s", strerror(-n));
+	if (json) {
+		printf("[");
+		for (i = 0; i < n; i++) {
+			printf(i ? "," : "");
+			print_info_json(&d[i]);
+		}
+		printf("]\n");
+	} else {
+		if (n)
+			printf("%-10s %-13s %-9s %-10s %-7s %9s %9s %s\n", "NAME", "PCI",
+			       "ID", "PROVIDER", "BACKEND", "SIZE", "AVAIL", "NODE");
+		for (i = 0; i < n; i++)
+			printf("%-10s %-13s %04x:%04x %-10s %-7s %9s %9s %d\n",
+			       d[i].name, d[i].pci, d[i].vendor, d[i].device,
+			       d[i].provider, d[i].backend,
+			       human(d[i].size, a, sizeof(a)),
+			       human(d[i].available, b, sizeof(b)), d[i].numa_node);
+	}
+	free(d);
+	return 0;
+}
+
+/* PCI devices by their sysfs path, so that sorting gives the tree. */
+struct pci_node {
+	char path[PATH_MAX];
+	char bdf[32];
+	int depth;
+};
+
+static int by_path(const void *a, const void *b)
+{
+	return strcmp(((const struct pci_node *)a)->path,
+		      ((const struct pci_node *)b)->path);
+}
+
+static int pci_nodes(struct pci_node **out)
+{
+	struct pci_node *v = NULL, *grown;
+	struct dirent *e;
+	char path[PATH_MAX];
+	const char *p;
+	int n = 0;
+	DIR *dir = opendir(PCIDEVS);
+
+	*out = NULL;
+	if (!dir)
+		return -errno;
+	while ((e = readdir(dir))) {
+		if (e->d_name[0] == '.')
+			continue;
+		grown = realloc(v, (n + 1) * sizeof(*v));
+		if (!grown)
+			break;
+		v = grown;
+		snprintf(path, sizeof(path), PCIDEVS "/%s", e->d_name);
+		if (!realpath(path, v[n].path))
+			continue;
+		snprintf(v[n].bdf, sizeof(v[n].bdf), "%.31s", e->d_name);
+		v[n].depth = 0;
+		for (p = strstr(v[n].path, "/pci"); p && (p = strchr(p + 1, '/'));)
+			v[n].depth++;
+		n++;
+	}
+	closedir(dir);
+	qsort(v, n, sizeof(*v), by_path);
+	*out = v;
+	return n;
+}
+
+static const char *pci_kind(const char *bdf)
+{
+	char path[PATH_MAX], cls[32];
+	unsigned long c;
+
+	snprintf(path, sizeof(path), PCIDEVS "/%s/class", bdf);
+	if (read_file(path, cls, sizeof(cls)))
+		return "?";
+	c = strtoul(cls, NULL, 16);
+	switch (c >> 8) {
+	case 0x0600: return "host-bridge";
+	case 0x0604: return "bridge";
+	case 0x0108: return "nvme";
+	case 0x0200: return "ethernet";
+	case 0x0207: return "infiniband";
+	case 0x0300: return "vga";
+	case 0x0302: return "3d";
+	case 0x0500: return "ram";
+	case 0x0b40: return "accelerator";
+	case 0x1200: return "accelerator";
+	default: return "device";
+	}
+}
+
+static int list_tree(void)
+{
+	struct p2pmem_info *d;
+	struct pci_node *v;
+	struct p2pmem_verdict r;
+	char drv[64], idv[16], idd[16], path[PATH_MAX], sz[32], root[64] = "";
+	int n, nd, i, j, k, first = 1;
+
+	nd = p2pmem_list(&d);
+	if (nd < 0)
+		return fail("list: %s", strerror(-nd));
+	n = pci_nodes(&v);
+	if (n < 0) {
+		free(d);
+		return fail("list: %s: %s", PCIDEVS, strerror(-n));
+	}
+	if (json)
+		printf("[");
+	for (i = 0; i < n; i++) {
+		const char *dom = strstr(v[i].path, "/pci");
+		bool bridge;
+
+		snprintf(path, sizeof(path), PCIDEVS "/%s/vendor", v[i].bdf);
+		read_file(path, idv, sizeof(idv));
+		snprintf(path, sizeof(path), PCIDEVS "/%s/device", v[i].bdf);
+		read_file(path, idd, sizeof(idd));
+		pci_driver(v[i].bdf, drv, sizeof(drv));
+		bridge = !strcmp(pci_kind(v[i].bdf), "bridge") ||
+			 !strcmp(pci_kind(v[i].bdf), "host-bridge");
+		if (json) {
+			printf("%s{\"pci\":", first ? "" : ",");
+			first = 0;
+			json_str(v[i].bdf);
+			printf(",\"depth\":%d,\"id\":\"%s:%s\",\"kind\":\"%s\",\"driver\":",
+			       v[i].depth - 1, idv + 2, idd + 2, pci_kind(v[i].bdf));
+			json_str(drv);
+			printf(",\"p2pmem\":[");
+			for (j = 0, k = 0; j < nd; j++)
+				if (!strcmp(d[j].pci, v[i].bdf)) {
+					printf("%s", k++ ? "," : "");
+					json_str(d[j].name);
+				}
+			printf("],\"reaches\":[");
+			for (j = 0, k = 0; j < nd && !bridge; j++) {
+				if (p2pmem_reach(d[j].name, v[i].bdf, &r) ||
+				    r.route == P2PMEM_UNSUPPORTED || !strcmp(d[j].pci, v[i].bdf))
+					continue;
+				printf("%s{\"p2pmem\":", k++ ? "," : "");
+				json_str(d[j].name);
+				printf(",\"route\":\"%s\",\"distance\":%d}",
+				       r.route == P2PMEM_DIRECT ? "direct" : "host-bridge",
+				       r.distance);
+			}
+			printf("]}");
+			continue;
+		}
+		if (dom && strncmp(root, dom + 1, strcspn(dom + 1, "/"))) {
+			snprintf(root, sizeof(root), "%.*s", (int)strcspn(dom + 1, "/"), dom + 1);
+			printf("%s\n", root);
+		}
+		printf("%*s%s [%s:%s] %s%s%s", 2 * v[i].depth - 2, "", v[i].bdf,
+		       idv + 2, idd + 2, pci_kind(v[i].bdf), *drv ? " " : "", drv);
+		for (j = 0; j < nd; j++)
+			if (!strcmp(d[j].pci, v[i].bdf))
+				printf("  <%s %s %s>", d[j].name,
+				       human(d[j].size, sz, sizeof(sz)), d[j].backend);
+		for (j = 0; j < nd && !bridge; j++) {
+			if (!strcmp(d[j].pci, v[i].bdf) ||
+			    p2pmem_reach(d[j].name, v[i].bdf, &r) ||
+			    r.route == P2PMEM_UNSUPPORTED)
+				continue;
+			printf("  -> %s %s %d", d[j].name,
+			       r.route == P2PMEM_DIRECT ? "direct" : "host-bridge",
+			       r.distance);
+		}
+		putchar('\n');
+	}
+	if (json)
+		printf("]\n");
+	free(v);
+	free(d);
+	return 0;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	if (argc == 1)
+		return list_plain();
+	if (argc == 2 && !strcmp(argv[1], "-t"))
+		return list_tree();
+	return fail("usage: p2pmem list [-t]");
+}
+
+/* Every attribute, then the upstream chain, one "key: value" per line. */
+static int cmd_info(int argc, char **argv)
+{
+	static const char *const attrs[] = {
+		"size", "available", "allocated", "bar", "offset", "phys_addr",
+		"bus_addr", "numa_node", "backend", "provider", "host_bridge",
+		"acs_redirect",
+	};
+	struct p2pmem_info d;
+	char path[PATH_MAX], val[256];
+	size_t i;
+	FILE *f;
+	int ret, n = 0;
+
+	if (argc != 2)
+		return fail("usage: p2pmem info p2pmemN");
+	ret = p2pmem_get_info(argv[1], &d);
+	if (ret)
+		return fail("info: %s: %s", argv[1],
+			    ret == -ENODEV ? "no such p2pmem device" : strerror(-ret));
+	printf(json ? "{\"name\":\"%s\",\"pci\":\"%s\",\"id\":\"%04x:%04x\"" :
+		      "name: %s\npci: %s\nid: %04x:%04x\n",
+	       d.name, d.pci, d.vendor, d.device);
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/class/p2pmem/%s/%s", d.name, attrs[i]);
+		if (read_file(path, val, sizeof(val)))
+			continue;
+		if (json) {
+			printf(",\"%s\":", attrs[i]);
+			json_str(val);
+		} else {
+			printf("%s: %s\n", attrs[i], val);
+		}
+	}
+	snprintf(path, sizeof(path), "/sys/class/p2pmem/%s/upstream", d.name);
+	f = fopen(path, "re");
+	printf(json ? ",\"upstream\":[" : "");
+	while (f && fgets(val, sizeof(val), f)) {
+		val[strcspn(val, "\n")] = '\0';
+		if (json) {
+			printf("%s", n++ ? "," : "");
+			json_str(val);
+		} else {
+			printf("upstream: %s\n", val);
+		}
+	}
+	if (f)
+		fclose(f);
+	printf(json ? "]}\n" : "");
+	return 0;
+}
+
+/* ---- bind / unbind ------------------------------------------------------ */
+
+static int cmd_bind(int argc, char **argv)
+{
+	char path[PATH_MAX], drv[64], id[128], v[16], d[16];
+	const char *bdf;
+	int bar = -1, ret;
+
+	if (argc == 4 && !strcmp(argv[2], "--bar"))
+		bar = atoi(argv[3]);
+	else if (argc != 2)
+		return fail("usage: p2pmem bind BDF [--bar N]");
+	bdf = argv[1];
+	if (argc == 4 && (bar < 0 || bar > 5 || strspn(argv[3], "0123456789") != strlen(argv[3])))
+		return fail("bind: --bar takes a BAR index, 0 to 5");
+	if (!pci_exists(bdf))
+		return fail("bind: no PCI device %s", bdf);
+	if (access(DRIVER, F_OK))
+		return fail("bind: the p2pmem module is not loaded (p2pmem load)");
+	pci_driver(bdf, drv, sizeof(drv));
+	if (!strcmp(drv, "p2pmem"))
+		return fail("bind: %s is already bound to p2pmem", bdf);
+	if (*drv)
+		return fail("bind: %s is bound to %s; unbind it from %s first", bdf, drv, drv);
+
+	snprintf(path, sizeof(path), PCIDEVS "/%s/driver_override", bdf);
+	ret = write_file(path, "p2pmem");
+	if (ret)
+		return fail("bind: %s: %s", path, strerror(-ret));
+	if (bar >= 0) {
+		/* The BAR travels as a dynamic ID's driver_data (BAR + 1). */
+		snprintf(path, sizeof(path), PCIDEVS "/%s/vendor", bdf);
+		read_file(path, v, sizeof(v));
+		snprintf(path, sizeof(path), PCIDEVS "/%s/device", bdf);
+		read_file(path, d, sizeof(d));
+		snprintf(id, sizeof(id), "%s %s ffffffff ffffffff 0 0 %x", v + 2, d + 2, bar + 1);
+		ret = write_file(DRIVER "/new_id", id);
+	}
+	pci_driver(bdf, drv, sizeof(drv));
+	if (!ret && strcmp(drv, "p2pmem"))
+		ret = write_file(DRIVER "/bind", bdf);
+	if (bar >= 0) {
+		snprintf(id, sizeof(id), "%s %s", v + 2, d + 2);
+		write_file(DRIVER "/remove_id", id);
+	}
+	if (ret) {
+		snprintf(path, sizeof(path), PCIDEVS "/%s/driver_override", bdf);
+		write_file(path, "\n");
+		return fail("bind: %s: %s (see dmesg)", bdf, strerror(-ret));
+	}
+	printf("bound %s to p2pmem\n", bdf);
+	return 0;
+}
+
+static int cmd_unbind(int argc, char **argv)
+{
+	char path[PATH_MAX], drv[64];
+	int ret;
+
+	if (argc != 2)
+		return fail("usage: p2pmem unbind BDF");
+	if (!pci_exists(argv[1]))
+		return fail("unbind: no PCI device %s", argv[1]);
+	pci_driver(argv[1], drv, sizeof(drv));
+	if (strcmp(drv, "p2pmem"))
+		return fail("unbind: %s is not bound to p2pmem (%s)", argv[1],
+			    *drv ? drv : "no driver");
+	ret = write_file(DRIVER "/unbind", argv[1]);
+	if (ret)
+		return fail("unbind: %s: %s", argv[1], strerror(-ret));
+	snprintf(path, sizeof(path), PCIDEVS "/%s/driver_override", argv[1]);
+	write_file(path, "\n");
+	printf("unbound %s from p2pmem\n", argv[1]);
+	return 0;
+}
+
+/* ---- check -------------------------------------------------------------- */
+
+static int cmd_check(int argc, char **argv)
+{
+	struct p2pmem_choice *c;
+	char sz[32];
+	int n, i;
+
+	if (argc < 2)
+		return fail("usage: p2pmem check BDF...");
+	n = p2pmem_rank((const char *const *)argv + 1, argc - 1, &c);
+	if (n == -ENOENT) {
+		for (i = 1; i < argc && pci_exists(argv[i]); i++)
+			;
+		return fail("check: no PCI device %s", argv[i]);
+	}
+	if (n < 0)
+		return fail("check: %s", strerror(-n));
+	if (json) {
+		printf("[");
+		for (i = 0; i < n; i++) {
+			printf("%s{\"name\":", i ? "," : "");
+			json_str(c[i].info.name);
+			printf(",\"pci\":");
+			json_str(c[i].info.pci);
+			printf(",\"host_bridge_routes\":%d,\"distance\":%d,\"available\":%llu}",
+			       c[i].host_bridge_routes, c[i].distance, c[i].info.available);
+		}
+		printf("]\n");
+	} else {
+		for (i = 0; i < n; i++)
+			printf("%s %s %s distance=%d available=%s\n", c[i].info.name,
+			       c[i].info.pci,
+			       c[i].host_bridge_routes ? "host-bridge" : "direct",
+			       c[i].distance, human(c[i].info.available, sz, sizeof(sz)));
+	}
+	free(c);
+	if (!n && !json)
+		fprintf(stderr, "p2pmem: check: no p2pmem device is reachable by all of them\n");
+	return n ? 0 : 1;
+}
+
+/* ---- test --------------------------------------------------------------- */
+
+static void pattern_fill(unsigned char *p, size_t len, uint64_t seed)
+{
+	uint64_t x = seed * 0x9e3779b97f4a7c15ULL + 1;
+	size_t i;
+
+	for (i = 0; i < len; i += 8) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		memcpy(p + i, &x, 8);
+	}
+}
+
+static unsigned long long parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 0);
+
+	switch (*end) {
+	case 'k': case 'K': return v << 10;
+	case 'm': case 'M': return v << 20;
+	case 'g': case 'G': return v << 30;
+	default: return *end ? 0 : v;
+	}
+}
+
+/* Which PCI function holds block device @dev (/dev/nvme0n1)? */
+static void block_pci(const char *dev, char *bdf, size_t len)
+{
+	char path[PATH_MAX], real[PATH_MAX], *p, *last = NULL;
+	const char *base = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
+
+	bdf[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/class/block/%s", base);
+	if (!realpath(path, real))
+		return;
+	for (p = strtok(real, "/"); p; p = strtok(NULL, "/"))
+		if (strlen(p) == 12 && p[4] == ':' && p[7] == ':' && p[10] == '.')
+			last = p;
+	if (last)
+		snprintf(bdf, len, "%s", last);
+}
+
+static int step(bool ok, const char *what)
+{
+	if (!json)
+		printf("%s %s\n", ok ? "ok  " : "FAIL", what);
+	return ok ? 0 : 1;
+}
+
+static int cmd_test(int argc, char **argv)
+{
+	unsigned long long size = 4 << 20, offset = 0;
+	const char *name, *nvme = NULL;
+	unsigned char *buf, *save = NULL, *want = NULL;
+	struct p2pmem_verdict v;
+	char bdf[32] = "", pname[32];
+	int fd = -1, blk = -1, i, bad = 0;
+	ssize_t n;
+
+	if (argc < 2)
+		return fail("usage: p2pmem test p2pmemN --nvme /dev/nvmeXnY [--size N] [--offset N]");
+	name = argv[1];
+	for (i = 2; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--nvme"))
+			nvme = argv[i + 1];
+		else if (!strcmp(argv[i], "--size"))
+			size = parse_size(argv[i + 1]);
+		else if (!strcmp(argv[i], "--offset"))
+			offset = parse_size(argv[i + 1]);
+		else
+			break;
+	}
+	if (i != argc || !nvme)
+		return fail("usage: p2pmem test p2pmemN --nvme /dev/nvmeXnY [--size N] [--offset N]");
+	if (!size || size % 4096 || offset % 4096)
+		return fail("test: --size and --offset must be multiples of 4096 (size not 0)");
+	snprintf(pname, sizeof(pname), "/dev/%s", name);
+	fd = open(pname, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return fail("test: %s: %s", pname, strerror(errno));
+	blk = open(nvme, O_RDWR | O_DIRECT | O_CLOEXEC);
+	if (blk < 0) {
+		close(fd);
+		return fail("test: %s: %s", nvme, strerror(errno));
+	}
+	block_pci(nvme, bdf, sizeof(bdf));
+	if (*bdf && !p2pmem_reach(name, bdf, &v) && !json)
+		printf("info %s\n", v.line);
+	buf = p2pmem_alloc(fd, size);
+	if (!buf) {
+		bad = fail("test: mapping %llu bytes of %s: %s", size, name, strerror(errno));
+		goto out;
+	}
+	if (posix_memalign((void **)&save, 4096, size) ||
+	    posix_memalign((void **)&want, 4096, size)) {
+		bad = fail("test: out of memory");
+		goto unmap;
+	}
+	/* What is on the disk goes back at the end. */
+	n = pread(blk, save, size, (off_t)offset);
+	if (step(n == (ssize_t)size, "saved the namespace's bytes at the offset to RAM")) {
+		bad = 1;
+		goto unmap;
+	}
+	pattern_fill(want, size, 0x70327032);
+	memcpy(buf, want, size);
+	n = pwrite(blk, buf, size, (off_t)offset);
+	bad |= step(n == (ssize_t)size, "O_DIRECT write from p2p memory to the NVMe");
+	memset(buf, 0, size);
+	n = pread(blk, buf, size, (off_t)offset);
+	bad |= step(n == (ssize_t)size, "O_DIRECT read from the NVMe into p2p memory");
+	bad |= step(!memcmp(buf, want, size), "the p2p memory holds the bytes written");
+	n = pwrite(blk, save, size, (off_t)offset);
+	bad |= step(n == (ssize_t)size, "restored the namespace's original bytes");
+	if (json)
+		printf("{\"p2pmem\":\"%s\",\"nvme\":\"%s\",\"pci\":\"%s\",\"bytes\":%llu,\"result\":\"%s\"}\n",
+		       name, nvme, bdf, size, bad ? "fail" : "ok");
+	else
+		printf("%s: %llu bytes through %s and %s\n", bad ? "FAILED" : "PASSED",
+		       size, name, nvme);
+unmap:
+	p2pmem_free(buf, size);
+out:
+	free(save);
+	free(want);
+	close(blk);
+	close(fd);
+	return bad ? 1 : 0;
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} cmds[] = {
+	{ "load", cmd_load },
+	{ "unload", cmd_unload },
+	{ "list", cmd_list },
+	{ "info", cmd_info },
+	{ "bind", cmd_bind },
+	{ "unbind", cmd_unbind },
+	{ "check", cmd_check },
+	{ "test", cmd_test },
+};
+
+static int usage(FILE *f)
+{
+	fputs("usage: p2pmem [--json] COMMAND [ARGS]\n"
+	      "  load [--ko FILE] [PARAM=VALUE...]  load the module (libkmod)\n"
+	      "  unload                             unload it\n"
+	      "  list [-t]                          p2p memory; -t: the PCIe tree and who reaches what\n"
+	      "  info p2pmemN                       everything about one device\n"
+	      "  bind BDF [--bar N]                 give a PCI device's BAR to p2pmem\n"
+	      "  unbind BDF                         take it back\n"
+	      "  check BDF...                       p2p memory all these devices can reach, best first\n"
+	      "  test p2pmemN --nvme /dev/nvmeXnY [--size N] [--offset N]\n"
+	      "                                     O_DIRECT through p2p memory, verified, data restored\n"
+	      "See p2pmem(1).\n", f);
+	return f == stderr ? 2 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	while (argc > 1 && argv[1][0] == '-') {
+		if (!strcmp(argv[1], "--json"))
+			json = true;
+		else if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+			return usage(stdout);
+		else
+			return usage(stderr);
+		argc--;
+		argv++;
+	}
+	if (argc < 2)
+		return usage(stderr);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fail("unknown command \"%s\"", argv[1]);
+	return usage(stderr);
+}
