@@ -435,6 +435,10 @@ if [ -n "$P2PMEM_DKMS" ]; then
 	check "the module libkmod finds is the one DKMS built from the package" \
 		grep -q "^updates/dkms/p2pmem.ko:" /lib/modules/$(uname -r)/modules.dep
 fi
+mv /lib/modules/$(uname -r) /tmp/modules.away
+refute "p2pmem load with no module installed for this kernel: refused" p2pmem load
+check "... saying so" sh -c "p2pmem load 2>&1 | grep -q 'module p2pmem not found for kernel $(uname -r)'"
+mv /tmp/modules.away /lib/modules/$(uname -r)
 refute "p2pmem unload: refused while not loaded" p2pmem unload
 check "... and says so" sh -c "p2pmem unload 2>&1 | grep -q 'p2pmem is not loaded'"
 refute "p2pmem load bogus=1: an unknown parameter is refused" p2pmem load bogus=1
@@ -514,6 +518,8 @@ is "udev: /dev/p2pmem/by-serial/nvme-p2pcmb0 names the CMB's node" \
 check "p2pmem unload" p2pmem unload
 udevadm settle
 refute "udev: ... and it goes away with the module" test -e /dev/p2pmem/by-serial/nvme-p2pcmb0
+check "p2pmem load --ko FILE (a module outside /lib/modules)" p2pmem load --ko $KO adopt=0 nvme_cmb=0
+check "... and unload" p2pmem unload
 udevadm control --exit
 
 # ---- leave bytes for the host to check ------------------------------------
