@@ -36,6 +36,7 @@
 #include <asm/processor.h>
 #endif
 
+#include "p2pmem/compat.h"
 #include "p2pmem/internal.h"
 #include "p2pmem/uapi.h"
 
@@ -263,18 +264,18 @@ static void p2pmem_reach_walk(struct pci_dev *provider, struct pci_dev *client,
 
 /*
  * On P2PDMA kernels the core's answer stands: it may know more (newer ACS
- * rules, quirks) than our walk.  Returns the distance, or -1 when the
- * kernel says no.
+ * rules, quirks) than our walk.  Returns false where there is no such core;
+ * else *@dist is the kernel's distance, or -1 when it says no.
  */
-static int p2pmem_reach_kernel(struct pci_dev *provider, struct pci_dev *client)
+static bool p2pmem_reach_kernel(struct pci_dev *provider, struct pci_dev *client,
+				int *dist)
 {
-#ifdef CONFIG_PCI_P2PDMA
 	struct device *clients[] = { &client->dev };
 
-	return pci_p2pdma_distance_many(provider, clients, 1, false);
-#else
-	return -2;	/* no kernel answer */
-#endif
+	if (p2pmem_native_backend_allowed())
+		return false;
+	*dist = pci_p2pdma_distance_many(provider, clients, 1, false);
+	return true;
 }
 
 /* One line: the client, the route and how it was decided. */
@@ -287,8 +288,7 @@ static int p2pmem_reach_format(char *buf, size_t len, struct pci_dev *provider,
 	int n, kdist;
 
 	p2pmem_reach_walk(provider, client, &r);
-	kdist = p2pmem_reach_kernel(provider, client);
-	if (kdist != -2) {
+	if (p2pmem_reach_kernel(provider, client, &kdist)) {
 		source = "kernel";
 		if (kdist < 0)
 			r.route = P2PMEM_ROUTE_NONE;
