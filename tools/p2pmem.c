@@ -404,6 +404,19 @@ static const char *pci_kind(const char *bdf)
 	}
 }
 
+/* Can an endpoint at @bdf reach @d (other than @d's own provider)? */
+static bool reaches(const struct p2pmem_info *d, const char *bdf,
+		    struct p2pmem_verdict *r)
+{
+	return strcmp(d->pci, bdf) && !p2pmem_reach(d->name, bdf, r) &&
+	       r->route != P2PMEM_UNSUPPORTED;
+}
+
+static const char *route_name(const struct p2pmem_verdict *r)
+{
+	return r->route == P2PMEM_DIRECT ? "direct" : "host-bridge";
+}
+
 static int list_tree(void)
 {
 	struct p2pmem_info *d;
@@ -424,21 +437,20 @@ static int list_tree(void)
 		printf("[");
 	for (i = 0; i < n; i++) {
 		const char *dom = strstr(v[i].path, "/pci");
-		bool bridge;
+		const char *kind = pci_kind(v[i].bdf);
+		bool bridge = !strcmp(kind, "bridge") || !strcmp(kind, "host-bridge");
 
 		snprintf(path, sizeof(path), PCIDEVS "/%s/vendor", v[i].bdf);
 		read_file(path, idv, sizeof(idv));
 		snprintf(path, sizeof(path), PCIDEVS "/%s/device", v[i].bdf);
 		read_file(path, idd, sizeof(idd));
 		pci_driver(v[i].bdf, drv, sizeof(drv));
-		bridge = !strcmp(pci_kind(v[i].bdf), "bridge") ||
-			 !strcmp(pci_kind(v[i].bdf), "host-bridge");
 		if (json) {
 			printf("%s{\"pci\":", first ? "" : ",");
 			first = 0;
 			json_str(v[i].bdf);
 			printf(",\"depth\":%d,\"id\":\"%s:%s\",\"kind\":\"%s\",\"driver\":",
-			       v[i].depth - 1, idv + 2, idd + 2, pci_kind(v[i].bdf));
+			       v[i].depth - 1, idv + 2, idd + 2, kind);
 			json_str(drv);
 			printf(",\"p2pmem\":[");
 			for (j = 0, k = 0; j < nd; j++)
@@ -448,14 +460,12 @@ static int list_tree(void)
 				}
 			printf("],\"reaches\":[");
 			for (j = 0, k = 0; j < nd && !bridge; j++) {
-				if (p2pmem_reach(d[j].name, v[i].bdf, &r) ||
-				    r.route == P2PMEM_UNSUPPORTED || !strcmp(d[j].pci, v[i].bdf))
+				if (!reaches(&d[j], v[i].bdf, &r))
 					continue;
 				printf("%s{\"p2pmem\":", k++ ? "," : "");
 				json_str(d[j].name);
 				printf(",\"route\":\"%s\",\"distance\":%d}",
-				       r.route == P2PMEM_DIRECT ? "direct" : "host-bridge",
-				       r.distance);
+				       route_name(&r), r.distance);
 			}
 			printf("]}");
 			continue;
@@ -465,20 +475,15 @@ static int list_tree(void)
 			printf("%s\n", root);
 		}
 		printf("%*s%s [%s:%s] %s%s%s", 2 * v[i].depth - 2, "", v[i].bdf,
-		       idv + 2, idd + 2, pci_kind(v[i].bdf), *drv ? " " : "", drv);
+		       idv + 2, idd + 2, kind, *drv ? " " : "", drv);
 		for (j = 0; j < nd; j++)
 			if (!strcmp(d[j].pci, v[i].bdf))
 				printf("  <%s %s %s>", d[j].name,
 				       human(d[j].size, sz, sizeof(sz)), d[j].backend);
-		for (j = 0; j < nd && !bridge; j++) {
-			if (!strcmp(d[j].pci, v[i].bdf) ||
-			    p2pmem_reach(d[j].name, v[i].bdf, &r) ||
-			    r.route == P2PMEM_UNSUPPORTED)
-				continue;
-			printf("  -> %s %s %d", d[j].name,
-			       r.route == P2PMEM_DIRECT ? "direct" : "host-bridge",
-			       r.distance);
-		}
+		for (j = 0; j < nd && !bridge; j++)
+			if (reaches(&d[j], v[i].bdf, &r))
+				printf("  -> %s %s %d", d[j].name, route_name(&r),
+				       r.distance);
 		putchar('\n');
 	}
 	if (json)

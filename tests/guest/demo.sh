@@ -7,7 +7,8 @@ step() { printf '\n==> %s\n' "$*"; }
 run() { echo "# $*"; "$@"; }
 NV=$(nvme_ns_by_serial p2ptest0)
 NVC=$(nvme_ns_by_serial p2pcmb0)
-CMB=$(basename $(readlink -f /sys/class/nvme/$(basename ${NVC%n1})/device))
+CMB=$(ns_pci $NVC)
+NVPCI=$(ns_pci $NV)
 fail() { echo "DEMO: FAILED ($*)"; exit 1; }
 
 step "Load the module through libkmod. It finds the NVMe controller's CMB ($CMB) by itself."
@@ -20,8 +21,8 @@ step "The PCIe tree: who carries p2p memory (<...>) and who can reach it (->)."
 run p2pmem list -t
 step "Everything about /dev/$X, with its path to the root complex."
 run p2pmem info $X
-step "Can the other NVMe ($(basename $(readlink -f /sys/class/nvme/$(basename ${NV%n1})/device))) reach it? Ask the module:"
-run p2pmem check $(basename $(readlink -f /sys/class/nvme/$(basename ${NV%n1})/device)) || fail "check"
+step "Can the other NVMe ($NVPCI) reach it? Ask the module:"
+run p2pmem check $NVPCI || fail "check"
 step "End to end: mmap 4 MiB of the CMB, O_DIRECT write it to $NV, read it back into the CMB, compare."
 run p2pmem test $X --nvme $NV || fail "self test"
 step "The same with fio: 8 MiB of random writes from the CMB, read back and verified."

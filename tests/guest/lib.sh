@@ -18,6 +18,9 @@ nvme_ns_by_serial() { # serial -> /dev/nvmeXn1 (numbering differs between kernel
 		[ "$(cat $c/serial | tr -d ' ')" = "$1" ] && { echo /dev/$(basename $c)n1; return; }
 	done
 }
+ns_pci() { # /dev/nvmeXnY -> the controller's PCI function
+	basename "$(readlink -f /sys/class/nvme/$(basename ${1%n1})/device)"
+}
 dmesg_has() { dmesg | grep -q -- "$1"; }
 # wait_for TENTHS CMD...: poll CMD every 0.1 s until it succeeds or TENTHS
 # polls have passed; the check that follows says whether it came true.

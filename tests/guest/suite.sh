@@ -10,7 +10,8 @@ IV=$(find_pci 0x1af4 0x1110)
 TD=$(find_pci 0x1b36 0x0005)
 NV=$(nvme_ns_by_serial p2ptest0)
 NVC=$(nvme_ns_by_serial p2pcmb0)
-CMB=$(basename $(readlink -f /sys/class/nvme/$(basename ${NVC%n1})/device))
+CMB=$(ns_pci $NVC)
+NVPCI=$(ns_pci $NV)
 DRV=/sys/bus/pci/drivers/p2pmem
 check "found the ivshmem provider ($IV), pci-testdev ($TD), NVMe ($NV) and NVMe with a CMB ($CMB)" \
 	test -n "$IV" -a -n "$TD" -a -b "$NV" -a -b "$NVC"
@@ -30,7 +31,6 @@ P2P_DATA=yes
 [ "$BACKEND" = kernel ] && [ -n "$EXPECT_IOMMU" ] && P2P_DATA=no
 if [ -n "$EXPECT_IOMMU" ]; then
 	# The NVMe must sit in a translating domain, or this run proves nothing.
-	NVPCI=$(basename $(readlink -f /sys/class/nvme/$(basename ${NV%n1})/device))
 	G=$(readlink -f /sys/bus/pci/devices/$NVPCI/iommu_group)
 	check "the NVMe ($NVPCI) is behind the IOMMU" test -d "$G"
 	check "... in a translating DMA domain ($(cat $G/type 2>/dev/null))" grep -q '^DMA' $G/type
@@ -86,7 +86,6 @@ check "the BAR is claimed as p2pmem in /proc/iomem" grep -q ' : p2pmem$' /proc/i
 # port kinds and ACS state from raw config space, the host bridge's
 # routing from the CPU (AMD family 17h and later) and the device ID.
 EDU=$(find_pci 0x1234 0x11e8)
-NVPCI=$(basename $(readlink -f /sys/class/nvme/$(basename ${NV%n1})/device))
 set -- $(chain_of $IV)
 DP0=$1 SWUP=$2 RP0=$3
 is "the ivshmem sits under a switch downstream port, its upstream port and a root port" \
@@ -183,7 +182,7 @@ else
 	p2pmem_test same /dev/p2pmem0 "$NV" >/dev/null
 	BUS=$(attr p2pmem0 bus_addr)
 	check "under the IOMMU the kernel gives the NVMe the BAR's direct bus address (${BUS%-*}), which QEMU cannot route" \
-		dmesg_has "Request device \[$(basename $(readlink -f /sys/class/nvme/$(basename ${NV%n1})/device))\] fault addr ${BUS%-*}"
+		dmesg_has "Request device \[$NVPCI\] fault addr ${BUS%-*}"
 fi
 is "available == size after fio" "$(attr p2pmem0 available)" 67108864
 
