@@ -40,6 +40,10 @@ fi
 refute "insmod ids=zzzz is refused" insmod $KO adopt=0 nvme_cmb=0 ids=zzzz
 check "... and says why" dmesg_has 'bad ids= entry "zzzz"'
 refute "insmod ids=1af4:1110:9 is refused" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110:9
+for bad in 1af4:1110junk 1af4:1110:2x 1af4:1110:2: 1af4: :1110 1af4:11100 -1:1110 1af4:1110:-1; do
+	refute "insmod ids=$bad is refused" insmod $KO adopt=0 nvme_cmb=0 ids=$bad
+	check "... and says why" dmesg_has "bad ids= entry \"$bad\""
+done
 check "insmod with a zero-size BAR and an I/O BAR loads" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110:1,1b36:0005:1
 is "... but creates no p2pmem device" "$(ls /sys/class/p2pmem)" ""
 check "zero-size BAR is explained" dmesg_has "BAR 1 is not implemented (size 0)"
@@ -235,17 +239,32 @@ p2pmem_test pin /dev/$C > /tmp/pin.out &
 PP=$!
 wait_for 50 grep -q PINNED /tmp/pin.out
 is "pages vmspliced into a pipe stay allocated after munmap+close" "$(attr $C allocated)" 65536
+# The wait for the pin must neither look like a hung task nor stay silent:
+# the hung-task watchdog is lowered to 2 s and the report period to 2 s.
+HUNG=/proc/sys/kernel/hung_task_timeout_secs
+OLDHUNG=$(cat $HUNG 2>/dev/null)
+[ -n "$OLDHUNG" ] && echo 2 > $HUNG
+check "the pin report period can be set (pin_report_secs=2)" \
+	sh -c "echo 2 > /sys/module/p2pmem/parameters/pin_report_secs"
 rm -f /tmp/unbind.done
 (echo $IV > $DRV/unbind; touch /tmp/unbind.done) &
 wait_for 50 dmesg_has "$C: waiting for 64 KiB still pinned by I/O"
 check "unbind reports the pinned memory it waits for" dmesg_has "$C: waiting for 64 KiB still pinned by I/O"
 refute "unbind blocks while the pipe holds the pages" test -e /tmp/unbind.done
 refute "the device cannot be opened while it is going away" sh -c ": < /dev/$C"
+check "the BAR stays claimed while DMA may still target it" grep -q ' : p2pmem$' /proc/iomem
+sleep 7
+refute "unbind still blocks after 7 s" test -e /tmp/unbind.done
+n=$(dmesg | grep -c "$C: still waiting for 64 KiB pinned by I/O")
+check "... and says so every 2 s ($n reports)" test "$n" -ge 2
+[ -n "$OLDHUNG" ] && check "the hung-task watchdog is on (timeout 2 s)" test "$(cat $HUNG)" = 2
+refute "... and finds no hung task in the wait" dmesg_has "blocked for more than"
 kill -USR1 $PP
 wait $PP
 is "the pipe still yields the pinned bytes" $? 0
 wait_for 100 test -e /tmp/unbind.done
 check "unbind completes once the pipe is drained" test -e /tmp/unbind.done
+[ -n "$OLDHUNG" ] && echo $OLDHUNG > $HUNG
 refute "... and removes $C" test -e /sys/class/p2pmem/$C
 check "bind again" sh -c "echo $IV > $DRV/bind"
 C=$(child_of $IV)
@@ -279,6 +298,12 @@ check "driver_override binds the device" test -n "$(child_of $IV)"
 echo $IV > $DRV/unbind
 echo > /sys/bus/pci/devices/$IV/driver_override
 is "unbind after driver_override" "$(child_of $IV)" ""
+# A dynamic ID's driver_data is "BAR + 1"; one past the BARs is refused
+# before it is used as a BAR index.
+echo "1af4 1110 ffffffff ffffffff 0 0 99" > $DRV/new_id
+is "new_id with driver_data 99 (no such BAR) binds nothing" "$(child_of $IV)" ""
+check "... and says why" dmesg_has "p2pmem: dynamic ID driver_data 99 names no BAR"
+check "remove_id takes that ID away again" sh -c "echo '1af4 1110 ffffffff ffffffff 0 0' > $DRV/remove_id"
 echo "1af4 1110" > $DRV/new_id
 check "new_id binds the device" test -n "$(child_of $IV)"
 rmmod p2pmem
@@ -392,6 +417,30 @@ else
 	wait $IOP
 	is "the CMB's own controller kept doing verified I/O meanwhile" $? 0
 	nvme_unbind_revokes $X registered
+	# A pin on the CMB keeps the nvme unbind waiting; meanwhile every other
+	# bind and unbind in the system must go on (no global lock held across
+	# the wait).
+	X=$(child_of $CMB)
+	p2pmem_test pin /dev/$X > /tmp/pin2.out &
+	PP=$!
+	wait_for 50 grep -q PINNED /tmp/pin2.out
+	rm -f /tmp/cmbunbind.done
+	(echo $CMB > /sys/bus/pci/drivers/nvme/unbind; touch /tmp/cmbunbind.done) &
+	wait_for 50 dmesg_has "$X: waiting for 64 KiB still pinned by I/O"
+	refute "unbinding nvme from the CMB controller waits for the pinned CMB pages" test -e /tmp/cmbunbind.done
+	echo p2pmem > /sys/bus/pci/devices/$IV/driver_override
+	rm -f /tmp/other.done
+	(echo $IV > /sys/bus/pci/drivers_probe && echo $IV > $DRV/unbind && touch /tmp/other.done) &
+	wait_for 50 test -e /tmp/other.done
+	check "... while another device binds and unbinds freely" test -e /tmp/other.done
+	echo > /sys/bus/pci/devices/$IV/driver_override
+	kill -USR1 $PP
+	wait $PP
+	is "the pipe still yields the pinned CMB bytes" $? 0
+	wait_for 100 test -e /tmp/cmbunbind.done
+	check "the nvme unbind completes once the pipe is drained" test -e /tmp/cmbunbind.done
+	check "binding nvme again" sh -c "echo $CMB > /sys/bus/pci/drivers/nvme/bind"
+	wait_for 100 has_child $CMB
 	check "rmmod with a registered CMB" rmmod p2pmem
 	check "insmod nvme_cmb=0" insmod $KO nvme_cmb=0
 	refute "... registers no CMB" has_child $CMB
