@@ -17,10 +17,14 @@ KBUILD_ARGS := $(if $(W),W=$(W)) $(if $(C),C=$(C))
 all: modules
 
 # Probe again whenever the target tree changes; the stamp records which.
+# Of the caller's make variables only the compiler choice reaches the probes
+# (see p2pmem/conftest.sh).
+CONFTEST_ARGS := $(foreach v,ARCH CROSS_COMPILE CC LD LLVM HOSTCC,$(if $(filter command line,$(origin $(v))),$(v)=$($(v))))
 conftest.h: p2pmem/conftest.sh FORCE
 	@if [ "$$(cat .conftest.kdir 2>/dev/null)" != "$(KDIR)" ] || [ ! -f $@ ] || [ p2pmem/conftest.sh -nt $@ ]; then \
 		echo "  PROBE   $(KDIR)"; \
-		sh p2pmem/conftest.sh "$(KDIR)" $@ && echo "$(KDIR)" > .conftest.kdir; \
+		rm -f .conftest.kdir; \
+		sh p2pmem/conftest.sh "$(KDIR)" $@ $(CONFTEST_ARGS) && echo "$(KDIR)" > .conftest.kdir; \
 	fi
 
 conftest: conftest.h

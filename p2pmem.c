@@ -54,12 +54,16 @@
  *   2. zap every user PTE through the shared address_space (later faults
  *      get SIGBUS);
  *   3. revoke every buffer: drop its page references;
- *   4. backend->remove_memory().  Native: wait until polled pages are back,
- *      then devm_memunmap_pages() waits for the pgmap refs, i.e. for the
- *      pins of I/O still in flight, and removes the struct pages.  Kernel:
- *      nothing; the provider's devres does that wait when its driver
- *      unbinds, which is always after this;
- *   5. delete the char device and sysfs.  This must come last: on these
+ *   4. wait until every page is back in the pool, i.e. for the pins of
+ *      I/O in flight and long-term pins (p2pmem_wait_unpinned(): reported
+ *      every pin_report_secs, idle, no hung-task report); not for adopted
+ *      memory, whose pool the owning driver uses too: its unbind does the
+ *      wait, after this;
+ *   5. backend->remove_memory().  Native: devm_memunmap_pages(), which has
+ *      no pgmap reference left to wait for, removes the struct pages.
+ *      Kernel: nothing; the range stays in the p2pdma core until the
+ *      provider's driver unbinds (see p2pmem.h);
+ *   6. delete the char device and sysfs.  This must come last: on these
  *      kernels device_del() releases the child's devres, and the pagemap
  *      must not go while buffers still hold its pages.
  *   Open files and stale VMAs keep the p2pmem_dev alive but can no longer
@@ -76,14 +80,17 @@
  *     mmap_lock (vm_ops->close) and inside live_sem (a new buffer goes on
  *     the list before "live" can drop, so revocation sees it); live_sem is
  *     never taken with buf_lock held.
- *   The pools are lock-free (genalloc) and "draining" is an xarray (its
+ *   The pools are lock-free (genalloc), "draining" is an xarray (its
  *     own lock; a page leaves it only through xa_erase(), so exactly one
- *     scanner frees it), so pages can be freed from any context, including
- *     I/O completion.
- *   p2pmem_adoptees_lock (p2pmem/adopt.c) is taken inside the PCI device
- *     lock (the bus notifier runs under it) and outside everything above.
- *     The adoption retry work takes the PCI device lock itself, and
- *     p2pmem_retry_lock only around its list, never with another lock.
+ *     scanner frees it) and "freed" a lock-free llist (each scan takes the
+ *     whole list), so pages can be freed from any context, including I/O
+ *     completion.
+ *   The provider's PCI device lock is held around adoption and removal of
+ *     its memory (the bus notifier runs under it; the retry work and
+ *     module exit take it).  Unregistration may wait for pins under it, as
+ *     any driver's unbind does, but never under a global lock:
+ *     p2pmem_adoptees_lock and p2pmem_retry_lock (p2pmem/adopt.c) guard
+ *     their lists only and are leaves.
  *   reach_lock (mutex): the sysfs "reach" answer only; a leaf lock.
  */
 #include <linux/cdev.h>
@@ -98,7 +105,7 @@
 #include <linux/mount.h>
 #include <linux/pci.h>
 #include <linux/pseudo_fs.h>
-#include <linux/delay.h>
+#include <linux/sched.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <linux/slab.h>
@@ -130,16 +137,57 @@ static inline struct p2pmem_dev *to_p2pmem(struct device *dev)
 	return container_of(dev, struct p2pmem_dev, dev);
 }
 
+static unsigned int pin_report_secs = 10;
+module_param(pin_report_secs, uint, 0644);
+MODULE_PARM_DESC(pin_report_secs, "While removal waits for pinned pages, report what is still pinned every this many seconds (default 10)");
+
 /* ---- native backend: our own pagemap and page pool ----------------------- */
 
-/* Return a page nobody references any more to the pool. */
+/*
+ * Return a page nobody references any more to the pool, and drop the pgmap
+ * reference it carried: the last one lets memunmap_pages() free the memmap,
+ * so nobody may touch the page after this.
+ */
+static void p2pmem_page_release(struct p2pmem_dev *p2p, struct page *page)
+{
+	gen_pool_free(p2p->pool, page_to_phys(page), PAGE_SIZE);
+	percpu_ref_put(p2pmem_compat_pgmap_ref(&p2p->pgmap));
+}
+
+/*
+ * A page on p2p->freed is linked through its zone_device_data, which only
+ * device-private memory uses; the mm is done with our page by then.
+ */
+static struct llist_node *p2pmem_page_node(struct page *page)
+{
+	BUILD_BUG_ON(sizeof(page->zone_device_data) != sizeof(struct llist_node));
+	return (struct llist_node *)&page->zone_device_data;
+}
+
+static struct page *p2pmem_node_page(struct llist_node *node)
+{
+	return container_of((void **)node, struct page, zone_device_data);
+}
+
+/*
+ * The mm's callback when the last reference to one of our pages is gone;
+ * any context, I/O completion included.  Where the mm still reads
+ * page->pgmap and resets the count to 1 after this returns (6.1 to 6.14),
+ * the page may neither be handed out again nor give up its pgmap reference
+ * (the memmap could go) before that reset: it waits on p2p->freed for the
+ * drain work, which sees the count back at 1.
+ */
 static void p2pmem_page_free(struct page *page)
 {
 	struct dev_pagemap *pgmap = p2pmem_compat_page_pgmap(page);
 	struct p2pmem_dev *p2p = container_of(pgmap, struct p2pmem_dev, pgmap);
 
-	gen_pool_free(p2p->pool, page_to_phys(page), PAGE_SIZE);
-	percpu_ref_put(p2pmem_compat_pgmap_ref(pgmap));
+	if (!p2pmem_compat_mm_resets_freed_page()) {
+		p2pmem_page_release(p2p, page);
+		return;
+	}
+	llist_add(p2pmem_page_node(page), &p2p->freed);
+	mod_delayed_work(system_wq, &p2p->drain_work, 0);
 }
 P2PMEM_PGMAP_OPS(p2pmem_pgmap_ops, p2pmem_page_free);
 
@@ -153,13 +201,22 @@ P2PMEM_PGMAP_OPS(p2pmem_pgmap_ops, p2pmem_page_free);
  */
 static void p2pmem_drain_scan(struct p2pmem_dev *p2p)
 {
+	struct llist_node *node, *next;
 	struct page *page;
 	unsigned long pfn;
 
 	xa_for_each(&p2p->draining, pfn, page) {
 		/* xa_erase() decides which of two concurrent scans frees it. */
 		if (page_ref_count(page) == 1 && xa_erase(&p2p->draining, pfn))
-			p2pmem_page_free(page);
+			p2pmem_page_release(p2p, page);
+	}
+	/* Each scan takes its own batch, so a page is released once. */
+	llist_for_each_safe(node, next, llist_del_all(&p2p->freed)) {
+		page = p2pmem_node_page(node);
+		if (page_ref_count(page) == 1)
+			p2pmem_page_release(p2p, page);
+		else
+			llist_add(node, &p2p->freed);
 	}
 }
 
@@ -171,6 +228,8 @@ static void p2pmem_drain_work(struct work_struct *work)
 	p2pmem_drain_scan(p2p);
 	if (!xa_empty(&p2p->draining))
 		schedule_delayed_work(&p2p->drain_work, HZ / 10);
+	else if (!llist_empty(&p2p->freed))
+		schedule_delayed_work(&p2p->drain_work, 1);
 }
 
 static void p2pmem_native_put_page(struct p2pmem_dev *p2p, struct page *page)
@@ -179,7 +238,7 @@ static void p2pmem_native_put_page(struct p2pmem_dev *p2p, struct page *page)
 	if (p2pmem_compat_pgmap_frees_pages())
 		return;
 	if (page_ref_count(page) == 1) {
-		p2pmem_page_free(page);
+		p2pmem_page_release(p2p, page);
 		return;
 	}
 	/* A few bytes; failing here would leak the page for good. */
@@ -481,6 +540,8 @@ static const struct file_operations p2pmem_fops = {
 	.owner = THIS_MODULE,
 	.open = p2pmem_open,
 	.mmap = p2pmem_mmap,
+	/* msync(MS_SYNC) and fsync(): no page cache, nothing to write back. */
+	.fsync = noop_fsync,
 	.unlocked_ioctl = p2pmem_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -700,27 +761,15 @@ static int p2pmem_native_add_memory(struct p2pmem_dev *p2p)
 	return PTR_ERR_OR_ZERO(addr);
 }
 
+/*
+ * Every page is back in the pool (p2pmem_wait_unpinned()), so every pgmap
+ * reference of ours is gone and memunmap has nothing left to wait for.  On
+ * 5.10 that order matters too: memunmap drops the memmap's own references,
+ * and a page still held then would never look free again.
+ */
 static void p2pmem_native_remove_memory(struct p2pmem_dev *p2p)
 {
-	size_t busy = p2p->size - gen_pool_avail(p2p->pool);
-
-	if (busy)
-		dev_info(&p2p->dev, "waiting for %zu KiB still pinned by I/O\n",
-			 busy >> 10);
-	/*
-	 * Without a free callback, every page must be back in the pool before
-	 * memunmap drops the memmap's own references: a page still held then
-	 * would never look free again.
-	 */
-	if (!p2pmem_compat_pgmap_frees_pages()) {
-		while (gen_pool_avail(p2p->pool) != p2p->size) {
-			p2pmem_drain_scan(p2p);
-			if (gen_pool_avail(p2p->pool) != p2p->size)
-				msleep(100);
-		}
-	}
 	cancel_delayed_work_sync(&p2p->drain_work);
-	/* Waits for every page's pgmap reference, i.e. for every pin. */
 	devm_memunmap_pages(&p2p->dev, &p2p->pgmap);
 }
 
@@ -728,6 +777,7 @@ static const struct p2pmem_backend p2pmem_native_backend = {
 	.name = "native",
 	.add_memory = p2pmem_native_add_memory,
 	.remove_memory = p2pmem_native_remove_memory,
+	.reclaim = p2pmem_drain_scan,
 	.take_run = p2pmem_native_take_run,
 	.put_page = p2pmem_native_put_page,
 	.avail = p2pmem_native_avail,
@@ -790,6 +840,7 @@ struct p2pmem_dev *p2pmem_create(struct pci_dev *pdev, int bar, u64 size,
 	INIT_LIST_HEAD(&p2p->bufs);
 	mutex_init(&p2p->reach_lock);
 	xa_init(&p2p->draining);
+	init_llist_head(&p2p->freed);
 	INIT_DELAYED_WORK(&p2p->drain_work, p2pmem_drain_work);
 
 	device_initialize(&p2p->dev);
@@ -846,6 +897,48 @@ struct p2pmem_dev *p2pmem_register(struct pci_dev *pdev, int bar, u64 size,
 }
 EXPORT_SYMBOL_GPL(p2pmem_register);
 
+/* Bytes handed out and not back yet. */
+static size_t p2pmem_busy(struct p2pmem_dev *p2p)
+{
+	if (p2p->backend->reclaim)
+		p2p->backend->reclaim(p2p);
+	return p2p->size - p2p->backend->avail(p2p);
+}
+
+static unsigned long p2pmem_report_period(void)
+{
+	return max(READ_ONCE(pin_report_secs), 1U) * HZ;
+}
+
+/*
+ * Wait until every page handed out is back: until the pins of I/O in
+ * flight, RDMA MRs, io_uring fixed buffers and pipes holding vmspliced pages
+ * are dropped, which user space may never do.  So the wait says every
+ * pin_report_secs how much is still pinned, and sleeps in short TASK_IDLE
+ * steps: an intended wait, not a hung task, and no load average.
+ */
+static void p2pmem_wait_unpinned(struct p2pmem_dev *p2p)
+{
+	unsigned long start = jiffies, next;
+	size_t busy = p2pmem_busy(p2p);
+
+	if (!busy)
+		return;
+	dev_info(&p2p->dev, "waiting for %zu KiB still pinned by I/O\n",
+		 busy >> 10);
+	next = start + p2pmem_report_period();
+	while ((busy = p2pmem_busy(p2p))) {
+		if (time_after_eq(jiffies, next)) {
+			dev_info(&p2p->dev, "still waiting for %zu KiB pinned by I/O (%u s); whoever holds it (an RDMA MR, io_uring fixed buffers, a pipe) must let go\n",
+				 busy >> 10, jiffies_to_msecs(jiffies - start) / 1000);
+			next = jiffies + p2pmem_report_period();
+		}
+		schedule_timeout_idle(HZ / 10);
+	}
+	dev_info(&p2p->dev, "pinned memory released after %u s\n",
+		 jiffies_to_msecs(jiffies - start) / 1000);
+}
+
 void p2pmem_unregister(struct p2pmem_dev *p2p)
 {
 	if (IS_ERR_OR_NULL(p2p))
@@ -857,6 +950,8 @@ void p2pmem_unregister(struct p2pmem_dev *p2p)
 
 	unmap_mapping_range(p2p->inode->i_mapping, 0, 0, 1);
 	p2pmem_revoke_bufs(p2p);
+	if (!p2p->backend->shared_pool)
+		p2pmem_wait_unpinned(p2p);
 	p2p->backend->remove_memory(p2p);
 
 	dev_info(&p2p->dev, "removed\n");

@@ -13,10 +13,24 @@
  *
  * The caller keeps ownership of the PCI device and of its BAR resource
  * (request it first if nobody else owns it); p2pmem never touches the BAR
- * registers.  p2pmem_unregister() must be called before the caller lets go of
- * the BAR, typically from its remove() callback.  It revokes every user
- * mapping and waits until pages pinned by in-flight I/O have been released,
- * so it may sleep for as long as a pin is held.
+ * registers.  p2pmem_unregister() must be called before the caller lets go
+ * of the device, typically from its remove() callback.  It revokes every
+ * user mapping, then waits until every page it handed out is back: until
+ * I/O in flight completes and long-term pins (RDMA MRs, io_uring fixed
+ * buffers, pipes holding vmspliced pages) are dropped.  That may take as
+ * long as user space keeps them; the wait is reported in dmesg every
+ * pin_report_secs and does not count as a hung task.
+ *
+ * Then, per backend:
+ *   native (no CONFIG_PCI_P2PDMA): the struct pages are removed; once
+ *     p2pmem_unregister() returns nothing of p2pmem refers to the BAR;
+ *   kernel (CONFIG_PCI_P2PDMA): the range stays in the kernel's p2pdma
+ *     pool, with its pagemap, as devres of @pdev until the caller's driver
+ *     unbinds (the kernel cannot take it back earlier).  The caller must
+ *     keep the BAR region and the enabled device until then: release them
+ *     through devres registered before p2pmem_register(), never in remove()
+ *     itself, so they go after the pagemap (p2pmem/pci.c does so).
+ * Either way, release the BAR only once DMA can no longer target it.
  */
 #ifndef _P2PMEM_H
 #define _P2PMEM_H

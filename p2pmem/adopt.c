@@ -21,11 +21,16 @@
  * retry list and is asked again every P2PMEM_RETRY_MS, up to
  * P2PMEM_RETRY_TRIES times, by one delayed work.
  *
- * adoptees_lock protects the adoptee list and serialises adoption against
- * removal; it is taken from the notifier, which the driver core calls with
- * the PCI device's lock held, and never the other way round.  retry_lock
- * protects the retry list only and is never held while taking another lock.
+ * adoptees_lock protects the adoptee list only.  It is taken from the
+ * notifier, which the driver core calls with the PCI device's lock held, and
+ * never the other way round.  It is never held across p2pmem_unregister():
+ * that waits for every pin of the memory (an RDMA MR, a pipe) and may take
+ * forever, and every bind and unbind in the system passes through the
+ * notifier.  Adoption and removal of one device are serialised by that
+ * device's lock instead, which every caller here holds.  retry_lock protects
+ * the retry list only and is never held while taking another lock.
  */
+#include <linux/genalloc.h>
 #include <linux/list.h>
 #include <linux/memremap.h>
 #include <linux/module.h>
@@ -73,6 +78,7 @@ static struct p2pmem_adoptee *p2pmem_adoptee_find(struct pci_dev *pdev)
 {
 	struct p2pmem_adoptee *a;
 
+	lockdep_assert_held(&p2pmem_adoptees_lock);
 	list_for_each_entry(a, &p2pmem_adoptees, node)
 		if (a->pdev == pdev)
 			return a;
@@ -80,58 +86,23 @@ static struct p2pmem_adoptee *p2pmem_adoptee_find(struct pci_dev *pdev)
 }
 
 /*
- * Find the P2PDMA pagemap inside @pdev's BARs.  ZONE_DEVICE ranges start
- * and end on subsection boundaries, so probing one pfn per subsection
- * finds any of them.
+ * The kernel backend's case: memory another driver published.  The pagemap
+ * is found through public interfaces first; only then is the core's
+ * private state looked at, and only if it matches (p2pmem_kernel_pool()).
  */
-static bool p2pmem_adopt_find_range(struct pci_dev *pdev, int *bar,
-				    u64 *offset, u64 *len)
-{
-	const u64 step = PAGES_PER_SUBSECTION << PAGE_SHIFT;
-	int i;
-
-	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
-		resource_size_t start = pci_resource_start(pdev, i);
-		resource_size_t end = pci_resource_end(pdev, i);
-		resource_size_t addr;
-
-		if (!(pci_resource_flags(pdev, i) & IORESOURCE_MEM) ||
-		    !pci_resource_len(pdev, i))
-			continue;
-		for (addr = ALIGN(start, step); addr < end; addr += step) {
-			struct dev_pagemap *pgmap;
-			struct range r;
-			bool p2pdma;
-
-			pgmap = p2pmem_compat_get_dev_pagemap(PHYS_PFN(addr));
-			if (!pgmap)
-				continue;
-			p2pdma = pgmap->type == MEMORY_DEVICE_PCI_P2PDMA &&
-				 pgmap->nr_range == 1;
-			r = pgmap->range;
-			put_dev_pagemap(pgmap);
-			if (!p2pdma || r.start < start || r.end > end)
-				continue;
-			*bar = i;
-			*offset = r.start - start;
-			*len = range_len(&r);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* The kernel backend's case: memory another driver published. */
 static struct p2pmem_dev *p2pmem_adopt_published(struct pci_dev *pdev)
 {
+	struct gen_pool *pool;
 	bool published;
-	size_t pool;
 	u64 offset, len;
 	int bar;
 
-	if (!p2pmem_kernel_pool(pdev, &pool, &published) || !published)
+	if (!p2pmem_kernel_find_range(pdev, &bar, &offset, &len))
 		return NULL;
-	if (!p2pmem_adopt_find_range(pdev, &bar, &offset, &len) || len != pool) {
+	pool = p2pmem_kernel_pool(pdev, bar, offset, len, &published);
+	if (!pool || !published)
+		return NULL;
+	if (gen_pool_size(pool) != len) {
 		pci_info(pdev, "p2pmem: not adopting its p2p memory: it is not one range in one BAR\n");
 		return NULL;
 	}
@@ -144,36 +115,48 @@ static bool p2pmem_adopt_enabled(void)
 	return p2pmem_native_backend_allowed() ? nvme_cmb : adopt;
 }
 
-/* Returns -EAGAIN when @pdev should be asked again later. */
+static bool p2pmem_adoptee_known(struct pci_dev *pdev)
+{
+	bool known;
+
+	mutex_lock(&p2pmem_adoptees_lock);
+	known = p2pmem_adoptee_find(pdev);
+	mutex_unlock(&p2pmem_adoptees_lock);
+	return known;
+}
+
+/*
+ * Returns -EAGAIN when @pdev should be asked again later.  The device lock
+ * keeps its driver bound, and its adoptee state unchanged, meanwhile.
+ */
 static int p2pmem_adopt_one(struct pci_dev *pdev)
 {
 	struct p2pmem_adoptee *a;
 	struct p2pmem_dev *p2p;
-	int ret = 0;
+	int ret;
 
-	if (!pdev->dev.driver || p2pmem_pci_owns(pdev))
+	device_lock_assert(&pdev->dev);
+	if (!pdev->dev.driver || p2pmem_pci_owns(pdev) ||
+	    p2pmem_adoptee_known(pdev))
 		return 0;
 
-	mutex_lock(&p2pmem_adoptees_lock);
-	if (p2pmem_adoptee_find(pdev))
-		goto out;
+	/* Before the node exists: nobody can pin what we never publish. */
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return 0;
 	p2p = p2pmem_native_backend_allowed() ? p2pmem_nvme_cmb(pdev) :
 						 p2pmem_adopt_published(pdev);
 	if (IS_ERR_OR_NULL(p2p)) {
-		ret = PTR_ERR_OR_ZERO(p2p) == -EAGAIN ? -EAGAIN : 0;
-		goto out;
-	}
-	a = kzalloc(sizeof(*a), GFP_KERNEL);
-	if (!a) {
-		p2pmem_unregister(p2p);
-		goto out;
+		kfree(a);
+		ret = PTR_ERR_OR_ZERO(p2p);
+		return ret == -EAGAIN ? -EAGAIN : 0;
 	}
 	a->p2p = p2p;
 	a->pdev = pci_dev_get(pdev);
+	mutex_lock(&p2pmem_adoptees_lock);
 	list_add(&a->node, &p2pmem_adoptees);
-out:
 	mutex_unlock(&p2pmem_adoptees_lock);
-	return ret;
+	return 0;
 }
 
 static void p2pmem_retry_add(struct pci_dev *pdev)
@@ -238,9 +221,9 @@ static void p2pmem_adopt_or_retry(struct pci_dev *pdev)
 		p2pmem_retry_add(pdev);
 }
 
+/* Off the list already: this may wait for pins, with no lock held. */
 static void p2pmem_adoptee_drop(struct p2pmem_adoptee *a)
 {
-	list_del(&a->node);
 	p2pmem_unregister(a->p2p);
 	pci_dev_put(a->pdev);
 	kfree(a);
@@ -250,11 +233,14 @@ static void p2pmem_unadopt_one(struct pci_dev *pdev)
 {
 	struct p2pmem_adoptee *a;
 
+	device_lock_assert(&pdev->dev);
 	mutex_lock(&p2pmem_adoptees_lock);
 	a = p2pmem_adoptee_find(pdev);
 	if (a)
-		p2pmem_adoptee_drop(a);
+		list_del(&a->node);
 	mutex_unlock(&p2pmem_adoptees_lock);
+	if (a)
+		p2pmem_adoptee_drop(a);
 }
 
 static int p2pmem_adopt_notify(struct notifier_block *nb, unsigned long action,
@@ -299,6 +285,7 @@ int p2pmem_adopt_init(void)
 void p2pmem_adopt_exit(void)
 {
 	struct p2pmem_adoptee *a, *tmp;
+	LIST_HEAD(gone);
 
 	if (!p2pmem_adopt_enabled())
 		return;
@@ -309,7 +296,14 @@ void p2pmem_adopt_exit(void)
 		p2pmem_retry_free(list_first_entry(&p2pmem_retries,
 						   struct p2pmem_retry, node));
 	mutex_lock(&p2pmem_adoptees_lock);
-	list_for_each_entry_safe(a, tmp, &p2pmem_adoptees, node)
-		p2pmem_adoptee_drop(a);
+	list_splice_init(&p2pmem_adoptees, &gone);
 	mutex_unlock(&p2pmem_adoptees_lock);
+	list_for_each_entry_safe(a, tmp, &gone, node) {
+		struct pci_dev *pdev = pci_dev_get(a->pdev);
+
+		device_lock(&pdev->dev);
+		p2pmem_adoptee_drop(a);
+		device_unlock(&pdev->dev);
+		pci_dev_put(pdev);
+	}
 }

@@ -12,6 +12,7 @@
 #include <linux/mm.h>
 #include <linux/pci.h>
 #include <linux/rcupdate.h>
+#include <linux/version.h>
 
 #include "conftest.h"
 
@@ -91,15 +92,47 @@ static inline struct dev_pagemap *p2pmem_compat_get_dev_pagemap(unsigned long pf
 }
 
 /*
- * Whether the mm core calls pgmap->ops->page_free (folio_free) when a
- * P2PDMA page's refcount drops to 0.  6.1 does (free_zone_device_page());
- * 5.10 only drops a pgmap reference.  zone_device_page_init() came with
- * that rework, so its presence (in whatever form) is the marker.  Without
- * the callback the native backend watches refcounts instead.
+ * What the mm does when a P2PDMA page's refcount drops to 0.  This is
+ * behaviour inside mm/, not an API a probe can compile against, so it is
+ * pinned to the kernels whose sources we read, each recognised by two
+ * independent marks, and any other kernel fails the build instead of
+ * getting a guess (a wrong guess frees a page twice or never):
+ *   NONE   (5.10): no callback; at 0 the mm only drops a pgmap reference,
+ *          and a free page keeps a reference of the memmap's own;
+ *   RESET  (6.1, 6.12): dev_pagemap_ops.page_free is called, and after it
+ *          returns the mm reads page->pgmap and resets the count to 1;
+ *   ZERO   (7.2): .folio_free is called and the page stays at 0; nothing
+ *          touches it afterwards.
+ * The 5.11-6.0 and 6.13-7.1 kernels changed these rules in steps we have
+ * not read.
  */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 10, 0) && \
+	LINUX_VERSION_CODE < KERNEL_VERSION(5, 11, 0) && \
+	!defined(P2PMEM_HAVE_ZONE_DEVICE_PAGE_INIT) && \
+	!defined(P2PMEM_HAVE_PGMAP_FOLIO_FREE)
+#define P2PMEM_MM_FREE_NONE 1
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0) && \
+	LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0) && \
+	defined(P2PMEM_HAVE_ZONE_DEVICE_PAGE_INIT) && \
+	!defined(P2PMEM_HAVE_PGMAP_FOLIO_FREE)
+#define P2PMEM_MM_FREE_RESET 1
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0) && \
+	defined(P2PMEM_HAVE_PGMAP_FOLIO_FREE) && defined(P2PMEM_HAVE_PAGE_PGMAP)
+#define P2PMEM_MM_FREE_ZERO 1
+#else
+#error "p2pmem: cannot tell how this kernel's mm frees P2PDMA pages (known: 5.10, 6.1-6.12, 7.2 and later); see p2pmem/compat.h"
+#endif
+
+/* The mm calls dev_pagemap_ops' free callback at refcount 0. */
 static inline bool p2pmem_compat_pgmap_frees_pages(void)
 {
-	return IS_ENABLED(P2PMEM_HAVE_ZONE_DEVICE_PAGE_INIT);
+	return !IS_ENABLED(P2PMEM_MM_FREE_NONE);
+}
+
+/* ... and still touches the page after the callback returns. */
+static inline bool p2pmem_compat_mm_resets_freed_page(void)
+{
+	return IS_ENABLED(P2PMEM_MM_FREE_RESET);
 }
 
 /*

@@ -6,6 +6,7 @@
 #include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/memremap.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
@@ -34,11 +35,19 @@ struct p2pmem_backend {
 	/* Make the range allocatable; undone by ->remove_memory(). */
 	int (*add_memory)(struct p2pmem_dev *p2p);
 	/*
-	 * Called once every buffer has been revoked: wait for the pages still
-	 * pinned by I/O and take the memory down, as far as this backend owns
-	 * it.
+	 * Called once every buffer has been revoked and, unless the pool is
+	 * shared, every page is back: take the memory down, as far as this
+	 * backend owns it.
 	 */
 	void (*remove_memory)(struct p2pmem_dev *p2p);
+	/* Optional: return released pages the backend has been holding back. */
+	void (*reclaim)(struct p2pmem_dev *p2p);
+	/*
+	 * The pool is someone else's too (adopted memory: the owning driver
+	 * allocates from it), so "all of it free" never marks the end of our
+	 * pins; its owner's unbind waits for them instead.
+	 */
+	bool shared_pool;
 	/* Take @n physically contiguous pages, or nothing and return false. */
 	bool (*take_run)(struct p2pmem_dev *p2p, unsigned long n,
 			 struct page **pages);
@@ -64,7 +73,11 @@ struct p2pmem_dev {
 	struct dev_pagemap pgmap;
 	struct gen_pool *pool;
 	struct xarray draining;		/* pages released but still held */
+	struct llist_head freed;	/* freed by the mm, not yet back */
 	struct delayed_work drain_work;
+
+	/* kernel backend: the p2pdma core's pool, once checked (kernel.c) */
+	struct gen_pool *kernel_pool;
 
 	struct inode *inode;
 
@@ -90,7 +103,10 @@ void p2pmem_page_claim(struct page *page);
 /* p2pmem/kernel.c: the backend for kernels with CONFIG_PCI_P2PDMA. */
 extern const struct p2pmem_backend p2pmem_kernel_backend;
 extern const struct p2pmem_backend p2pmem_kernel_adopted_backend;
-bool p2pmem_kernel_pool(struct pci_dev *pdev, size_t *size, bool *published);
+bool p2pmem_kernel_find_range(struct pci_dev *pdev, int *bar, u64 *offset,
+			      u64 *len);
+struct gen_pool *p2pmem_kernel_pool(struct pci_dev *pdev, int bar, u64 offset,
+				    u64 len, bool *published);
 
 /* p2pmem/nvme.c: an NVMe CMB as p2p memory (native backend). */
 struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev);

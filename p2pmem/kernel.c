@@ -28,54 +28,116 @@
 #include "internal.h"
 
 /*
- * Whether @pdev has a p2pdma page pool (whoever added it), and if so its
- * size and whether its owner published it for other drivers.  The pool is
- * read through the compat mirror; see compat.h.
+ * Find the P2PDMA pagemap inside @pdev's BARs, through public interfaces
+ * only.  ZONE_DEVICE ranges start and end on subsection boundaries, so
+ * probing one pfn per subsection finds any of them.
  */
-bool p2pmem_kernel_pool(struct pci_dev *pdev, size_t *size, bool *published)
+bool p2pmem_kernel_find_range(struct pci_dev *pdev, int *bar, u64 *offset,
+			      u64 *len)
+{
+	const u64 step = PAGES_PER_SUBSECTION << PAGE_SHIFT;
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		resource_size_t start = pci_resource_start(pdev, i);
+		resource_size_t end = pci_resource_end(pdev, i);
+		resource_size_t addr;
+
+		if (!(pci_resource_flags(pdev, i) & IORESOURCE_MEM) ||
+		    !pci_resource_len(pdev, i))
+			continue;
+		for (addr = ALIGN(start, step); addr < end; addr += step) {
+			struct dev_pagemap *pgmap;
+			struct range r;
+			bool p2pdma;
+
+			pgmap = p2pmem_compat_get_dev_pagemap(PHYS_PFN(addr));
+			if (!pgmap)
+				continue;
+			p2pdma = pgmap->type == MEMORY_DEVICE_PCI_P2PDMA &&
+				 pgmap->nr_range == 1;
+			r = pgmap->range;
+			put_dev_pagemap(pgmap);
+			if (!p2pdma || r.start < start || r.end > end)
+				continue;
+			*bar = i;
+			*offset = r.start - start;
+			*len = range_len(&r);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The p2pdma core's pool for @pdev, read through the compat mirror only
+ * once public facts say there is one, and trusted only when it agrees with
+ * them: it must hold the pagemap's range (the core adds it at the range's
+ * kernel address), translate it to the BAR's bus address, and the
+ * "published" flag must be a bool.  A kernel whose private struct
+ * pci_p2pdma no longer starts the way compat.h mirrors it fails these
+ * checks, and p2pmem then leaves its p2p memory alone (fail closed).
+ * Called under the device lock of @pdev, whose driver owns the pool.
+ */
+struct gen_pool *p2pmem_kernel_pool(struct pci_dev *pdev, int bar, u64 offset,
+				    u64 len, bool *published)
 {
 	struct p2pmem_compat_p2pdma_head *head;
-	bool ret;
+	unsigned long va = (unsigned long)phys_to_virt(pci_resource_start(pdev, bar) + offset);
+	struct gen_pool *pool = NULL;
+	u8 pub = 0;
 
 	rcu_read_lock();
 	head = p2pmem_compat_p2pdma_head(pdev);
-	ret = head && head->pool;
-	if (ret) {
-		*size = gen_pool_size(head->pool);
-		*published = head->p2pmem_published;
+	if (head) {
+		pool = READ_ONCE(head->pool);
+		pub = *(u8 *)&head->p2pmem_published;
 	}
 	rcu_read_unlock();
-	return ret;
-}
 
-static bool p2pmem_kernel_has_memory(struct pci_dev *pdev)
-{
-	size_t size;
-	bool published;
-
-	return p2pmem_kernel_pool(pdev, &size, &published);
+	if (!pool)
+		return NULL;
+	if (!virt_addr_valid(pool) || pub > 1 ||
+	    !gen_pool_has_addr(pool, va, len) ||
+	    gen_pool_virt_to_phys(pool, va) != pci_bus_address(pdev, bar) + offset) {
+		dev_warn_once(&pdev->dev, "p2pmem: the kernel's p2pdma state does not match its pagemap (struct pci_p2pdma changed?); leaving its p2p memory alone\n");
+		return NULL;
+	}
+	*published = pub;
+	return pool;
 }
 
 static int p2pmem_kernel_add_memory(struct p2pmem_dev *p2p)
 {
-	int ret;
+	u64 offset, len;
+	bool published;
+	int ret, bar;
 
-	if (p2pmem_kernel_has_memory(p2p->pdev)) {
+	if (p2pmem_kernel_find_range(p2p->pdev, &bar, &offset, &len)) {
 		pci_err(p2p->pdev, "p2pmem: the device already has p2p memory in the kernel's p2pdma core\n");
 		return -EBUSY;
 	}
 	ret = pci_p2pdma_add_resource(p2p->pdev, p2p->bar, p2p->size,
 				      p2p->offset);
-	if (ret)
+	if (ret) {
 		pci_err(p2p->pdev, "p2pmem: the kernel's p2pdma core refused BAR %d: %d\n",
 			p2p->bar, ret);
-	return ret;
+		return ret;
+	}
+	/* The range stays in the core's pool until unbind, used or not. */
+	p2p->kernel_pool = p2pmem_kernel_pool(p2p->pdev, p2p->bar, p2p->offset,
+					      p2p->size, &published);
+	return p2p->kernel_pool ? 0 : -ENODEV;
 }
 
 /* Adopted memory is already in the kernel: only check it is still there. */
 static int p2pmem_kernel_adopt_memory(struct p2pmem_dev *p2p)
 {
-	return p2pmem_kernel_has_memory(p2p->pdev) ? 0 : -ENODEV;
+	bool published;
+
+	p2p->kernel_pool = p2pmem_kernel_pool(p2p->pdev, p2p->bar, p2p->offset,
+					      p2p->size, &published);
+	return p2p->kernel_pool && published ? 0 : -ENODEV;
 }
 
 /* The pagemap and pool stay with the provider device; see the top. */
@@ -110,17 +172,13 @@ static void p2pmem_kernel_put_page(struct p2pmem_dev *p2p, struct page *page)
 	put_page(page);
 }
 
+/*
+ * The pool lives as long as the provider's driver is bound, and p2pmemN
+ * (its sysfs included) is gone before that driver unbinds.
+ */
 static size_t p2pmem_kernel_avail(struct p2pmem_dev *p2p)
 {
-	struct p2pmem_compat_p2pdma_head *head;
-	size_t avail = 0;
-
-	rcu_read_lock();
-	head = p2pmem_compat_p2pdma_head(p2p->pdev);
-	if (head && head->pool)
-		avail = gen_pool_avail(head->pool);
-	rcu_read_unlock();
-	return avail;
+	return gen_pool_avail(p2p->kernel_pool);
 }
 
 const struct p2pmem_backend p2pmem_kernel_backend = {
@@ -135,6 +193,7 @@ const struct p2pmem_backend p2pmem_kernel_backend = {
 /* Memory that another driver added and published, e.g. an NVMe CMB. */
 const struct p2pmem_backend p2pmem_kernel_adopted_backend = {
 	.name = "kernel",
+	.shared_pool = true,
 	.add_memory = p2pmem_kernel_adopt_memory,
 	.remove_memory = p2pmem_kernel_remove_memory,
 	.take_run = p2pmem_kernel_take_run,

@@ -7,6 +7,13 @@
  *
  * driver_data of a dynamic ID is "BAR index + 1", 0 meaning "pick the
  * largest prefetchable memory BAR".
+ *
+ * Lifetime of what the driver holds on a device: the enabled device, its BAR
+ * region and the p2pmemN.  The first two are devres actions registered
+ * before p2pmem_register(), so they are undone only after everything
+ * p2pmem_register() added as devres of the device: on the kernel backend the
+ * p2pdma core's pagemap, whose release waits for the last pin.  The region is
+ * therefore never given up while DMA may still target the BAR.
  */
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -37,16 +44,34 @@ static int p2pmem_pci_default_bar(struct pci_dev *pdev)
 }
 
 struct p2pmem_pci {
+	struct pci_dev *pdev;
 	struct p2pmem_dev *p2p;
 	int bar;
-	bool requested;
 };
+
+static void p2pmem_pci_disable(void *pdev)
+{
+	pci_disable_device(pdev);
+}
+
+static void p2pmem_pci_release_region(void *data)
+{
+	struct p2pmem_pci *drv = data;
+
+	pci_release_region(drv->pdev, drv->bar);
+}
 
 static int p2pmem_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct p2pmem_pci *drv;
 	int bar, ret;
 
+	/* Any value can come in through new_id: check it before indexing. */
+	if (id->driver_data > PCI_STD_NUM_BARS) {
+		pci_err(pdev, "p2pmem: dynamic ID driver_data %lu names no BAR (0: the largest prefetchable one, 1-%d: BAR 0-%d)\n",
+			id->driver_data, PCI_STD_NUM_BARS, PCI_STD_NUM_BARS - 1);
+		return -EINVAL;
+	}
 	bar = id->driver_data ? (int)id->driver_data - 1 : p2pmem_pci_default_bar(pdev);
 	if (bar < 0) {
 		pci_err(pdev, "p2pmem: no prefetchable memory BAR; name one with ids=%04x:%04x:BAR\n",
@@ -57,9 +82,13 @@ static int p2pmem_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	drv = devm_kzalloc(&pdev->dev, sizeof(*drv), GFP_KERNEL);
 	if (!drv)
 		return -ENOMEM;
+	drv->pdev = pdev;
 	drv->bar = bar;
 
 	ret = pci_enable_device_mem(pdev);
+	if (ret)
+		return ret;
+	ret = devm_add_action_or_reset(&pdev->dev, p2pmem_pci_disable, pdev);
 	if (ret)
 		return ret;
 	/* Only a real memory BAR can be requested; let the core explain others. */
@@ -68,35 +97,27 @@ static int p2pmem_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 		ret = pci_request_region(pdev, bar, "p2pmem");
 		if (ret) {
 			pci_err(pdev, "p2pmem: BAR %d is in use by another driver\n", bar);
-			goto err_disable;
+			return ret;
 		}
-		drv->requested = true;
+		ret = devm_add_action_or_reset(&pdev->dev,
+					       p2pmem_pci_release_region, drv);
+		if (ret)
+			return ret;
 	}
 
 	drv->p2p = p2pmem_register(pdev, bar, 0, 0, "p2pmem-pci");
-	if (IS_ERR(drv->p2p)) {
-		ret = PTR_ERR(drv->p2p);
-		goto err_release;
-	}
+	if (IS_ERR(drv->p2p))
+		return PTR_ERR(drv->p2p);
 	pci_set_drvdata(pdev, drv);
 	return 0;
-
-err_release:
-	if (drv->requested)
-		pci_release_region(pdev, bar);
-err_disable:
-	pci_disable_device(pdev);
-	return ret;
 }
 
+/* The region and the enable go afterwards, as devres; see the top. */
 static void p2pmem_pci_remove(struct pci_dev *pdev)
 {
 	struct p2pmem_pci *drv = pci_get_drvdata(pdev);
 
 	p2pmem_unregister(drv->p2p);
-	if (drv->requested)
-		pci_release_region(pdev, drv->bar);
-	pci_disable_device(pdev);
 }
 
 static struct pci_driver p2pmem_pci_driver = {
@@ -111,19 +132,26 @@ bool p2pmem_pci_owns(struct pci_dev *pdev)
 	return pdev->dev.driver == &p2pmem_pci_driver.driver;
 }
 
-/* Parse one "VVVV:DDDD[:BAR]" entry of ids=. */
-static int p2pmem_pci_parse_id(const char *s, unsigned int *vendor,
+/*
+ * Parse one "VVVV:DDDD[:BAR]" entry of ids= (cut up in place).  Every
+ * field must be a number and nothing may follow: "1af4:1110junk" is a
+ * typo, not device 1110.
+ */
+static int p2pmem_pci_parse_id(char *s, unsigned int *vendor,
 			       unsigned int *device, unsigned long *data)
 {
+	char *v = strsep(&s, ":"), *d = strsep(&s, ":"), *b = strsep(&s, ":");
 	unsigned int bar;
-	char extra;
-	int n;
 
-	n = sscanf(s, "%x:%x:%u%c", vendor, device, &bar, &extra);
-	if (n < 2 || n > 3 || *vendor > 0xffff || *device > 0xffff ||
-	    (n == 3 && bar >= PCI_STD_NUM_BARS))
+	if (!d || s || kstrtouint(v, 16, vendor) || kstrtouint(d, 16, device) ||
+	    *vendor > 0xffff || *device > 0xffff)
 		return -EINVAL;
-	*data = n == 3 ? bar + 1 : 0;
+	*data = 0;
+	if (!b)
+		return 0;
+	if (kstrtouint(b, 10, &bar) || bar >= PCI_STD_NUM_BARS)
+		return -EINVAL;
+	*data = bar + 1;
 	return 0;
 }
 
@@ -141,10 +169,12 @@ static int p2pmem_pci_add_ids(void)
 	while ((tok = strsep(&cur, ",")) && !ret) {
 		unsigned int vendor, device;
 		unsigned long data;
+		char entry[24];
 
 		if (!*tok)
 			continue;
-		ret = p2pmem_pci_parse_id(tok, &vendor, &device, &data);
+		ret = strscpy(entry, tok, sizeof(entry)) < 0 ? -EINVAL :
+		      p2pmem_pci_parse_id(entry, &vendor, &device, &data);
 		if (ret) {
 			pr_err("p2pmem: bad ids= entry \"%s\", expected VVVV:DDDD[:BAR]\n", tok);
 			break;
