@@ -125,7 +125,7 @@ static void test_mmap(const char *dev)
 	int fd = open_dev(dev);
 	char c, *p, *q;
 	pid_t pid;
-	int st;
+	int st, rc;
 
 	p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	tap(p == MAP_FAILED && errno == EINVAL, "MAP_PRIVATE fails with EINVAL");
@@ -144,12 +144,13 @@ static void test_mmap(const char *dev)
 
 	/* No page cache behind it: syncing succeeds and has nothing to do. */
 	p = map(fd, 4 * PG);
-	tap(p != MAP_FAILED && msync(p, 4 * PG, MS_SYNC) == 0,
-	    "msync(MS_SYNC) succeeds (%s)", strerror(errno));
-	tap(p != MAP_FAILED && msync(p, 4 * PG, MS_ASYNC) == 0,
-	    "msync(MS_ASYNC) succeeds (%s)", strerror(errno));
-	tap(fsync(fd) == 0 && fdatasync(fd) == 0, "fsync() and fdatasync() succeed (%s)",
-	    strerror(errno));
+	errno = 0;
+	rc = p == MAP_FAILED ? -1 : msync(p, 4 * PG, MS_SYNC);
+	tap(rc == 0, "msync(MS_SYNC) succeeds (%s)", strerror(errno));
+	rc = p == MAP_FAILED ? -1 : msync(p, 4 * PG, MS_ASYNC);
+	tap(rc == 0, "msync(MS_ASYNC) succeeds (%s)", strerror(errno));
+	rc = fsync(fd) ?: fdatasync(fd);
+	tap(rc == 0, "fsync() and fdatasync() succeed (%s)", strerror(errno));
 	munmap(p, 4 * PG);
 
 	errno = 0;
