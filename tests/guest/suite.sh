@@ -433,10 +433,12 @@ else
 	(echo $IV > /sys/bus/pci/drivers_probe && echo $IV > $DRV/unbind && touch /tmp/other.done) &
 	wait_for 50 test -e /tmp/other.done
 	check "... while another device binds and unbinds freely" test -e /tmp/other.done
-	echo > /sys/bus/pci/devices/$IV/driver_override
+	# Let go first: with the bug this is what ends the stall.
 	kill -USR1 $PP
 	wait $PP
 	is "the pipe still yields the pinned CMB bytes" $? 0
+	wait_for 100 test -e /tmp/other.done
+	echo > /sys/bus/pci/devices/$IV/driver_override
 	wait_for 100 test -e /tmp/cmbunbind.done
 	check "the nvme unbind completes once the pipe is drained" test -e /tmp/cmbunbind.done
 	check "binding nvme again" sh -c "echo $CMB > /sys/bus/pci/drivers/nvme/bind"
