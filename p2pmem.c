@@ -268,6 +268,11 @@ static bool p2pmem_native_take_run(struct p2pmem_dev *p2p, unsigned long n,
 	unsigned long addr, i;
 
 	addr = gen_pool_alloc(p2p->pool, n << PAGE_SHIFT);
+	if (!addr) {
+		/* Pages freed a moment ago may still wait on p2p->freed. */
+		p2pmem_drain_scan(p2p);
+		addr = gen_pool_alloc(p2p->pool, n << PAGE_SHIFT);
+	}
 	if (!addr)
 		return false;
 	for (i = 0; i < n; i++) {
@@ -335,6 +340,18 @@ static int p2pmem_take_pages(struct p2pmem_dev *p2p, unsigned long npages,
 		run /= 2;
 	}
 	return 0;
+}
+
+/*
+ * Bytes nobody holds.  Pages the mm has freed but a backend holds back
+ * (p2pmem_page_free()) are taken back first, so that memory munmap() let
+ * go of counts as soon as munmap() returns.
+ */
+static size_t p2pmem_avail(struct p2pmem_dev *p2p)
+{
+	if (p2p->backend->reclaim)
+		p2p->backend->reclaim(p2p);
+	return p2p->backend->avail(p2p);
 }
 
 /* ---- buffers ------------------------------------------------------------ */
@@ -558,9 +575,7 @@ static DEVICE_ATTR_RO(size);
 static ssize_t available_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
 {
-	struct p2pmem_dev *p2p = to_p2pmem(dev);
-
-	return sysfs_emit(buf, "%zu\n", p2p->backend->avail(p2p));
+	return sysfs_emit(buf, "%zu\n", p2pmem_avail(to_p2pmem(dev)));
 }
 static DEVICE_ATTR_RO(available);
 
@@ -569,7 +584,7 @@ static ssize_t allocated_show(struct device *dev, struct device_attribute *attr,
 {
 	struct p2pmem_dev *p2p = to_p2pmem(dev);
 
-	return sysfs_emit(buf, "%llu\n", p2p->size - p2p->backend->avail(p2p));
+	return sysfs_emit(buf, "%llu\n", p2p->size - p2pmem_avail(p2p));
 }
 static DEVICE_ATTR_RO(allocated);
 
@@ -900,9 +915,7 @@ EXPORT_SYMBOL_GPL(p2pmem_register);
 /* Bytes handed out and not back yet. */
 static size_t p2pmem_busy(struct p2pmem_dev *p2p)
 {
-	if (p2p->backend->reclaim)
-		p2p->backend->reclaim(p2p);
-	return p2p->size - p2p->backend->avail(p2p);
+	return p2p->size - p2pmem_avail(p2p);
 }
 
 static unsigned long p2pmem_report_period(void)

@@ -68,7 +68,7 @@ static int p2pmem_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 
 	/* Any value can come in through new_id: check it before indexing. */
 	if (id->driver_data > PCI_STD_NUM_BARS) {
-		pci_err(pdev, "p2pmem: dynamic ID driver_data %lu names no BAR (0: the largest prefetchable one, 1-%d: BAR 0-%d)\n",
+		pci_err(pdev, "p2pmem: dynamic ID driver_data 0x%lx names no BAR (0: the largest prefetchable one, 1-%d: BAR 0-%d)\n",
 			id->driver_data, PCI_STD_NUM_BARS, PCI_STD_NUM_BARS - 1);
 		return -EINVAL;
 	}

@@ -301,8 +301,8 @@ is "unbind after driver_override" "$(child_of $IV)" ""
 # A dynamic ID's driver_data is "BAR + 1"; one past the BARs is refused
 # before it is used as a BAR index.
 echo "1af4 1110 ffffffff ffffffff 0 0 99" > $DRV/new_id
-is "new_id with driver_data 99 (no such BAR) binds nothing" "$(child_of $IV)" ""
-check "... and says why" dmesg_has "p2pmem: dynamic ID driver_data 99 names no BAR"
+is "new_id with driver_data 0x99 (no such BAR) binds nothing" "$(child_of $IV)" ""
+check "... and says why" dmesg_has "p2pmem: dynamic ID driver_data 0x99 names no BAR"
 check "remove_id takes that ID away again" sh -c "echo '1af4 1110 ffffffff ffffffff 0 0' > $DRV/remove_id"
 echo "1af4 1110" > $DRV/new_id
 check "new_id binds the device" test -n "$(child_of $IV)"
