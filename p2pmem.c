@@ -84,7 +84,8 @@
  *     own lock; a page leaves it only through xa_erase(), so exactly one
  *     scanner frees it) and "freed" a lock-free llist (each scan takes the
  *     whole list), so pages can be freed from any context, including I/O
- *     completion.
+ *     completion.  drain_lock (mutex) serialises the scans that return
+ *     those pages; a leaf, taken inside live_sem and mmap_lock (mmap).
  *   The provider's PCI device lock is held around adoption and removal of
  *     its memory (the bus notifier runs under it; the retry work and
  *     module exit take it).  Unregistration may wait for pins under it, as
@@ -205,6 +206,11 @@ static void p2pmem_drain_scan(struct p2pmem_dev *p2p)
 	struct page *page;
 	unsigned long pfn;
 
+	/*
+	 * One scan at a time, so that a reader of "available" waits for a
+	 * batch another scan took rather than miss it.
+	 */
+	mutex_lock(&p2p->drain_lock);
 	xa_for_each(&p2p->draining, pfn, page) {
 		/* xa_erase() decides which of two concurrent scans frees it. */
 		if (page_ref_count(page) == 1 && xa_erase(&p2p->draining, pfn))
@@ -218,6 +224,7 @@ static void p2pmem_drain_scan(struct p2pmem_dev *p2p)
 		else
 			llist_add(node, &p2p->freed);
 	}
+	mutex_unlock(&p2p->drain_lock);
 }
 
 static void p2pmem_drain_work(struct work_struct *work)
@@ -856,6 +863,7 @@ struct p2pmem_dev *p2pmem_create(struct pci_dev *pdev, int bar, u64 size,
 	mutex_init(&p2p->reach_lock);
 	xa_init(&p2p->draining);
 	init_llist_head(&p2p->freed);
+	mutex_init(&p2p->drain_lock);
 	INIT_DELAYED_WORK(&p2p->drain_work, p2pmem_drain_work);
 
 	device_initialize(&p2p->dev);

@@ -74,6 +74,7 @@ struct p2pmem_dev {
 	struct gen_pool *pool;
 	struct xarray draining;		/* pages released but still held */
 	struct llist_head freed;	/* freed by the mm, not yet back */
+	struct mutex drain_lock;	/* one scan of the two above at a time */
 	struct delayed_work drain_work;
 
 	/* kernel backend: the p2pdma core's pool, once checked (kernel.c) */
