@@ -104,6 +104,7 @@
 #include <linux/pseudo_fs.h>
 #include <linux/delay.h>
 #include <linux/io.h>
+#include <linux/sched/signal.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <linux/slab.h>
@@ -231,6 +232,38 @@ static bool p2pmem_native_take_run(struct p2pmem_dev *p2p, unsigned long n,
 	return true;
 }
 
+/*
+ * genalloc algorithm: the first @nr free pages at or after the cursor in
+ * @data.  The cursor only moves forward, so a sweep of the pool through
+ * p2pmem_native_take_next() reads each bitmap word about once.
+ */
+static unsigned long p2pmem_next_fit(unsigned long *map, unsigned long size,
+				     unsigned long start, unsigned int nr,
+				     void *data, struct gen_pool *pool,
+				     unsigned long start_addr)
+{
+	unsigned long *cursor = data;
+
+	return bitmap_find_next_zero_area(map, size, max(start, *cursor), nr, 0);
+}
+
+/* The cursor is a page index into the pool, which is one chunk from p2p->phys. */
+static bool p2pmem_native_take_next(struct p2pmem_dev *p2p,
+				    unsigned long *cursor, struct page **page)
+{
+	unsigned long addr;
+
+	addr = gen_pool_alloc_algo(p2p->pool, PAGE_SIZE, p2pmem_next_fit,
+				   cursor);
+	if (!addr)
+		return false;
+	*cursor = PHYS_PFN(addr - p2p->phys) + 1;
+	*page = pfn_to_page(PHYS_PFN(addr));
+	p2pmem_page_claim(*page);
+	percpu_ref_get(p2pmem_compat_pgmap_ref(&p2p->pgmap));
+	return true;
+}
+
 static size_t p2pmem_native_avail(struct p2pmem_dev *p2p)
 {
 	return gen_pool_avail(p2p->pool);
@@ -250,27 +283,66 @@ static void p2pmem_put_pages(struct p2pmem_dev *p2p, struct page **pages,
 }
 
 /*
- * Fill @pages from the pool, preferring long contiguous runs (fewer DMA
- * segments) but falling back to smaller ones when the pool is fragmented.
+ * First-fit searches of the whole pool that p2pmem_take_pages() makes for
+ * long runs before it sweeps the pool once: with halving, runs down to
+ * 1/128 of the request get a try.
+ */
+#define P2PMEM_TAKE_SCANS	8
+/* Pages taken one by one between checks for a fatal signal. */
+#define P2PMEM_TAKE_BATCH	512
+
+/*
+ * Fill @pages from the pool, all of them or none.  Long contiguous runs
+ * first (fewer DMA segments): a first-fit search for the whole request,
+ * then for halves of it, at most P2PMEM_TAKE_SCANS searches in all.  What
+ * is still missing then comes from one sweep of the pool in address order,
+ * one page at a time, which costs one pass however fragmented the pool is
+ * (halving down to single pages, each a first-fit search from the start,
+ * was quadratic).  Pages that are adjacent in the pool stay adjacent in
+ * the buffer, so the sweep still gives runs where there are any.
+ *
+ * The caller holds mmap_lock and live_sem: this does no I/O to the BAR,
+ * and a fatal signal ends it (-EINTR) with everything given back.
  */
 static int p2pmem_take_pages(struct p2pmem_dev *p2p, unsigned long npages,
 			     struct page **pages)
 {
-	unsigned long done = 0, run = npages;
+	const struct p2pmem_backend *be = p2p->backend;
+	unsigned long done = 0, run = npages, cursor = 0, runs = 0;
+	unsigned int scans = 0;
+	int ret = -ENOMEM;
 
-	while (done < npages) {
-		run = min(run, npages - done);
-		if (p2p->backend->take_run(p2p, run, pages + done)) {
+	/* Not enough free at all: say so without searching. */
+	if (be->avail(p2p) >> PAGE_SHIFT < npages)
+		return -ENOMEM;
+	while (done < npages && run && scans < P2PMEM_TAKE_SCANS) {
+		scans++;
+		if (be->take_run(p2p, run, pages + done)) {
 			done += run;
+			runs++;
+			run = min(run, npages - done);
+		} else {
+			run /= 2;
+		}
+	}
+	dev_dbg(&p2p->dev, "took %lu pages: %lu runs in %u first-fit searches, %lu pages in one sweep\n",
+		npages, runs, scans, npages - done);
+	while (done < npages) {
+		if (!be->take_next(p2p, &cursor, pages + done))
+			goto fail;
+		if (++done % P2PMEM_TAKE_BATCH)
 			continue;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto fail;
 		}
-		if (run == 1) {
-			p2pmem_put_pages(p2p, pages, done);
-			return -ENOMEM;
-		}
-		run /= 2;
+		cond_resched();
 	}
 	return 0;
+
+fail:
+	p2pmem_put_pages(p2p, pages, done);
+	return ret;
 }
 
 /*
@@ -351,8 +423,8 @@ static struct p2pmem_buf *p2pmem_buf_create(struct p2pmem_dev *p2p,
 
 	/*
 	 * On the list before "live" can drop: a buffer revocation missed
-	 * would keep its pages past teardown.  Zeroing waits for the first
-	 * fault.
+	 * would keep its pages past teardown.  Taking pages is bounded (see
+	 * p2pmem_take_pages()) and zeroing waits for the first fault.
 	 */
 	down_read(&p2p->live_sem);
 	if (p2p->live)
@@ -797,6 +869,7 @@ static const struct p2pmem_backend p2pmem_native_backend = {
 	.add_memory = p2pmem_native_add_memory,
 	.remove_memory = p2pmem_native_remove_memory,
 	.take_run = p2pmem_native_take_run,
+	.take_next = p2pmem_native_take_next,
 	.put_page = p2pmem_native_put_page,
 	.avail = p2pmem_native_avail,
 };
