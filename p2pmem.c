@@ -247,7 +247,7 @@ static unsigned long p2pmem_next_fit(unsigned long *map, unsigned long size,
 	return bitmap_find_next_zero_area(map, size, max(start, *cursor), nr, 0);
 }
 
-/* The cursor is a page index into the pool, which is one chunk from p2p->phys. */
+/* The cursor is a page index from p2p->phys: the pool is that one chunk. */
 static bool p2pmem_native_take_next(struct p2pmem_dev *p2p,
 				    unsigned long *cursor, struct page **page)
 {
@@ -354,9 +354,10 @@ fail:
  * on arm64 clear_page() is DC ZVA, which faults on device memory.
  * __raw_writeq() is one plain aligned 64-bit store on every 64-bit
  * architecture, which device memory takes everywhere; the caller orders
- * the stores before the page is mapped.  Wider stores (MOVDIR64B) would
- * halve the bus writes again but need a CPU that has them, and the CPU
- * the tests run on (QEMU's TCG) does not.
+ * the stores before the page is mapped.  64-byte stores (MOVDIR64B)
+ * would need eight times fewer bus writes, but only some CPUs have them,
+ * and the one the tests run on (QEMU's TCG) does not, so their
+ * correctness could not be shown.
  */
 static void p2pmem_zero_page(struct page *page)
 {
