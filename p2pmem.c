@@ -37,7 +37,8 @@
  *
  * Pages
  *   A page is either in its pool or handed out.  Handing out gives the
- *   buffer one page reference, takes one pgmap->ref and zeroes the page;
+ *   buffer one page reference and takes one pgmap->ref; the page is zeroed
+ *   before its first PTE (p2pmem_buf_zero());
  *   from then on the page is referenced by its buffer, by each PTE that
  *   maps it and by each GUP pin.  When the last of those goes, the page
  *   goes back to the pool and the pgmap->ref is dropped: by the mm core's
@@ -72,8 +73,11 @@
  *
  * Locks
  *   live_sem (rw_semaphore): read-held while handing out pages (mmap) and
- *     while inserting a PTE (fault); write-held only to clear "live".
+ *     while zeroing and inserting PTEs (fault; at most 64 KiB each);
+ *     write-held only to clear "live".
  *     Nests inside mmap_lock.
+ *   zero_lock (mutex, per buffer): its "zeroed" bitmap; taken inside
+ *     live_sem in the fault handler, nothing nests inside it.
  *   buf_lock (mutex): the buffer list and every buffer's page array, so
  *     that buffer release and revocation drop each page reference exactly
  *     once (the entry is cleared when it is dropped).  Nests inside
@@ -106,7 +110,9 @@
 #include <linux/mount.h>
 #include <linux/pci.h>
 #include <linux/pseudo_fs.h>
+#include <linux/io.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <linux/slab.h>
@@ -124,6 +130,13 @@ struct p2pmem_buf {
 	struct p2pmem_dev *p2p;
 	struct list_head node;
 	unsigned long npages;
+	/*
+	 * Pages are zeroed just before their first PTE, not at mmap() time;
+	 * see p2pmem_buf_zero().  Bit i of @zeroed is set once pages[i] has
+	 * been (it lives in the same allocation, after @pages).
+	 */
+	struct mutex zero_lock;
+	unsigned long *zeroed;
 	struct page *pages[];
 };
 
@@ -290,26 +303,53 @@ static bool p2pmem_native_take_run(struct p2pmem_dev *p2p, unsigned long n,
 	return true;
 }
 
+/*
+ * genalloc algorithm: the first @nr free pages at or after the cursor in
+ * @data.  The cursor only moves forward, so a sweep of the pool through
+ * p2pmem_native_take_next() reads each bitmap word about once.
+ */
+static unsigned long p2pmem_next_fit(unsigned long *map, unsigned long size,
+				     unsigned long start, unsigned int nr,
+				     void *data, struct gen_pool *pool,
+				     unsigned long start_addr)
+{
+	unsigned long *cursor = data;
+
+	return bitmap_find_next_zero_area(map, size, max(start, *cursor), nr, 0);
+}
+
+/* The cursor is a page index from p2p->phys: the pool is that one chunk. */
+static bool p2pmem_native_take_next(struct p2pmem_dev *p2p,
+				    unsigned long *cursor, struct page **page)
+{
+	unsigned long addr;
+
+	addr = gen_pool_alloc_algo(p2p->pool, PAGE_SIZE, p2pmem_next_fit,
+				   cursor);
+	if (!addr)
+		return false;
+	*cursor = PHYS_PFN(addr - p2p->phys) + 1;
+	*page = pfn_to_page(PHYS_PFN(addr));
+	p2pmem_page_claim(*page);
+	percpu_ref_get(p2pmem_compat_pgmap_ref(&p2p->pgmap));
+	return true;
+}
+
 static size_t p2pmem_native_avail(struct p2pmem_dev *p2p)
 {
 	return gen_pool_avail(p2p->pool);
 }
 
 /*
- * Take @n contiguous pages from the backend, or nothing.  Every page is
- * zeroed here, whoever had it before: never show a user what the previous
- * one (or, on the kernel backend, another driver) left behind.
+ * Bytes nobody holds.  Pages the mm has freed but a backend holds back
+ * (p2pmem_page_free()) are taken back first, so that memory munmap() let
+ * go of counts as soon as munmap() returns.
  */
-static bool p2pmem_take_run(struct p2pmem_dev *p2p, unsigned long n,
-			    struct page **pages)
+static size_t p2pmem_avail(struct p2pmem_dev *p2p)
 {
-	unsigned long i;
-
-	if (!p2p->backend->take_run(p2p, n, pages))
-		return false;
-	for (i = 0; i < n; i++)
-		clear_page(page_address(pages[i]));
-	return true;
+	if (p2p->backend->reclaim)
+		p2p->backend->reclaim(p2p);
+	return p2p->backend->avail(p2p);
 }
 
 /* Drop the references in @pages[0..n) and clear the entries. */
@@ -326,39 +366,122 @@ static void p2pmem_put_pages(struct p2pmem_dev *p2p, struct page **pages,
 }
 
 /*
- * Fill @pages from the pool, preferring long contiguous runs (fewer DMA
- * segments) but falling back to smaller ones when the pool is fragmented.
+ * First-fit searches of the whole pool that p2pmem_take_pages() makes for
+ * long runs before it sweeps the pool once: with halving, runs down to
+ * 1/128 of the request get a try.
+ */
+#define P2PMEM_TAKE_SCANS	8
+/* Pages taken one by one between checks for a fatal signal. */
+#define P2PMEM_TAKE_BATCH	512
+
+/*
+ * Fill @pages from the pool, all of them or none.  Long contiguous runs
+ * first (fewer DMA segments): a first-fit search for the whole request,
+ * then for halves of it, at most P2PMEM_TAKE_SCANS searches in all.  What
+ * is still missing then comes from one sweep of the pool in address order,
+ * one page at a time, which costs one pass however fragmented the pool is
+ * (halving down to single pages, each a first-fit search from the start,
+ * was quadratic).  Pages that are adjacent in the pool stay adjacent in
+ * the buffer, so the sweep still gives runs where there are any.
+ *
+ * The caller holds mmap_lock and live_sem: this does no I/O to the BAR,
+ * and a fatal signal ends it (-EINTR) with everything given back.
  */
 static int p2pmem_take_pages(struct p2pmem_dev *p2p, unsigned long npages,
 			     struct page **pages)
 {
-	unsigned long done = 0, run = npages;
+	const struct p2pmem_backend *be = p2p->backend;
+	unsigned long done = 0, run = npages, cursor = 0, runs = 0;
+	unsigned int scans = 0;
+	int ret = -ENOMEM;
 
-	while (done < npages) {
-		run = min(run, npages - done);
-		if (p2pmem_take_run(p2p, run, pages + done)) {
+	/* Not enough free at all: say so without searching. */
+	if (p2pmem_avail(p2p) >> PAGE_SHIFT < npages)
+		return -ENOMEM;
+	while (done < npages && run && scans < P2PMEM_TAKE_SCANS) {
+		scans++;
+		if (be->take_run(p2p, run, pages + done)) {
 			done += run;
+			runs++;
+			run = min(run, npages - done);
+		} else {
+			run /= 2;
+		}
+	}
+	dev_dbg(&p2p->dev, "took %lu pages: %lu runs in %u first-fit searches, %lu pages in one sweep\n",
+		npages, runs, scans, npages - done);
+	while (done < npages) {
+		if (!be->take_next(p2p, &cursor, pages + done))
+			goto fail;
+		if (++done % P2PMEM_TAKE_BATCH)
 			continue;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto fail;
 		}
-		if (run == 1) {
-			p2pmem_put_pages(p2p, pages, done);
-			return -ENOMEM;
-		}
-		run /= 2;
+		cond_resched();
 	}
 	return 0;
+
+fail:
+	p2pmem_put_pages(p2p, pages, done);
+	return ret;
 }
 
 /*
- * Bytes nobody holds.  Pages the mm has freed but a backend holds back
- * (p2pmem_page_free()) are taken back first, so that memory munmap() let
- * go of counts as soon as munmap() returns.
+ * Zero one page through the kernel's map of the BAR, 8 bytes a store.
+ * That map is uncached (memremap_pages() maps P2PDMA memory with
+ * pgprot_noncache()), so every CPU store is its own bus write: clear_page()
+ * and memset_io() are "rep stosb" on x86 CPUs with ERMS, one byte a write
+ * (4096 bus writes a page, measured in QEMU's trace of an NVMe CMB), and
+ * on arm64 clear_page() is DC ZVA, which faults on device memory.
+ * __raw_writeq() is one plain aligned 64-bit store on every 64-bit
+ * architecture, which device memory takes everywhere; the caller orders
+ * the stores before the page is mapped.  64-byte stores (MOVDIR64B)
+ * would need eight times fewer bus writes, but only some CPUs have them,
+ * and the one the tests run on (QEMU's TCG) does not, so their
+ * correctness could not be shown.
  */
-static size_t p2pmem_avail(struct p2pmem_dev *p2p)
+static void p2pmem_zero_page(struct page *page)
 {
-	if (p2p->backend->reclaim)
-		p2p->backend->reclaim(p2p);
-	return p2p->backend->avail(p2p);
+	u64 __iomem *p = (u64 __force __iomem *)page_address(page);
+	unsigned int i;
+
+	for (i = 0; i < PAGE_SIZE / sizeof(*p); i++)
+		__raw_writeq(0, p + i);
+}
+
+/*
+ * Zero the pages [first, end) of @buf that were not zeroed yet.  Every
+ * page is zeroed once per buffer, whoever had it before (on the kernel
+ * backend possibly another driver), and before any PTE maps it: the fault
+ * handler is the only place PTEs are made, and GUP, O_DIRECT, RDMA
+ * registration and fork all reach the pages through it or through PTEs it
+ * made.  So mmap() itself does no zeroing, and each fault zeroes at most
+ * its fault-around window (64 KiB), under the mmap_lock (read) or VMA
+ * lock the fault holds anyway and under live_sem (read), which teardown
+ * therefore waits on for at most one window.  zero_lock makes a racing
+ * fault on the same pages wait for the zeroing instead of mapping a page
+ * whose zeroing could still land after the user's first store.
+ */
+static void p2pmem_buf_zero(struct p2pmem_buf *buf, pgoff_t first,
+			    pgoff_t end)
+{
+	bool wrote = false;
+	pgoff_t i;
+
+	mutex_lock(&buf->zero_lock);
+	for (i = first; i < end; i++) {
+		if (test_bit(i, buf->zeroed))
+			continue;
+		p2pmem_zero_page(buf->pages[i]);
+		__set_bit(i, buf->zeroed);
+		wrote = true;
+	}
+	/* The zeros reach the BAR before a PTE or a DMA can reach the page. */
+	if (wrote)
+		wmb();
+	mutex_unlock(&buf->zero_lock);
 }
 
 /* ---- buffers ------------------------------------------------------------ */
@@ -369,17 +492,23 @@ static struct p2pmem_buf *p2pmem_buf_create(struct p2pmem_dev *p2p,
 	struct p2pmem_buf *buf;
 	int ret = -ENODEV;
 
-	buf = kvzalloc(struct_size(buf, pages, npages), GFP_KERNEL);
+	/* The "zeroed" bitmap's words go in pointer-sized slots after pages[]. */
+	BUILD_BUG_ON(sizeof(struct page *) != sizeof(unsigned long));
+	buf = kvzalloc(struct_size(buf, pages, npages + BITS_TO_LONGS(npages)),
+		       GFP_KERNEL);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 
 	kref_init(&buf->kref);
 	buf->p2p = p2p;
 	buf->npages = npages;
+	mutex_init(&buf->zero_lock);
+	buf->zeroed = (unsigned long *)(buf->pages + npages);
 
 	/*
 	 * On the list before "live" can drop: a buffer revocation missed
-	 * would keep its pages past teardown.
+	 * would keep its pages past teardown.  Taking pages is bounded (see
+	 * p2pmem_take_pages()) and zeroing waits for the first fault.
 	 */
 	down_read(&p2p->live_sem);
 	if (p2p->live)
@@ -438,27 +567,36 @@ static void p2pmem_vm_close(struct vm_area_struct *vma)
 }
 
 /* Pages mapped per fault, like the kernel's fault-around for files. */
-#define P2PMEM_FAULT_AROUND	16
+#define P2PMEM_FAULT_AROUND	16UL
 
 /*
- * Map the pages after the faulting one as well, up to the end of the
- * fault-around window, the VMA or the buffer, so that touching a buffer
- * costs one fault per 64 KiB rather than per page.  Best effort: a page
- * already mapped (-EBUSY) is skipped, any other error just stops early.
+ * The end (a buffer page index) of the faulting page's fault-around
+ * window: up to P2PMEM_FAULT_AROUND pages, within the VMA and the buffer.
  */
-static void p2pmem_fault_around(struct vm_fault *vmf, struct p2pmem_buf *buf)
+static pgoff_t p2pmem_fault_end(struct vm_fault *vmf, struct p2pmem_buf *buf)
 {
-	struct vm_area_struct *vma = vmf->vma;
-	unsigned long addr = vmf->address & PAGE_MASK;
-	pgoff_t pgoff = vmf->pgoff;
-	int i;
+	unsigned long in_vma = (vmf->vma->vm_end - (vmf->address & PAGE_MASK)) >>
+			       PAGE_SHIFT;
 
-	for (i = 1; i < P2PMEM_FAULT_AROUND; i++) {
+	return vmf->pgoff + min3(in_vma, P2PMEM_FAULT_AROUND,
+				 buf->npages - vmf->pgoff);
+}
+
+/*
+ * Map the pages after the faulting one as well, up to @end, so that
+ * touching a buffer costs one fault per 64 KiB rather than per page.  Best
+ * effort: a page already mapped (-EBUSY) is skipped, any other error just
+ * stops early.
+ */
+static void p2pmem_fault_around(struct vm_fault *vmf, struct p2pmem_buf *buf,
+				pgoff_t end)
+{
+	unsigned long addr = vmf->address & PAGE_MASK;
+	pgoff_t pgoff;
+
+	for (pgoff = vmf->pgoff + 1; pgoff < end; pgoff++) {
 		addr += PAGE_SIZE;
-		pgoff++;
-		if (addr >= vma->vm_end || pgoff >= buf->npages)
-			break;
-		if (vm_insert_page(vma, addr, buf->pages[pgoff]) == -EFAULT)
+		if (vm_insert_page(vmf->vma, addr, buf->pages[pgoff]) == -EFAULT)
 			break;
 	}
 }
@@ -474,19 +612,22 @@ static vm_fault_t p2pmem_vm_fault(struct vm_fault *vmf)
 	struct p2pmem_buf *buf = vmf->vma->vm_private_data;
 	struct p2pmem_dev *p2p = buf->p2p;
 	vm_fault_t ret = VM_FAULT_SIGBUS;
+	pgoff_t end;
 
 	if (vmf->pgoff >= buf->npages)
 		return VM_FAULT_SIGBUS;
+	end = p2pmem_fault_end(vmf, buf);
 	/*
 	 * Entries are cleared only by revocation, which starts after "live"
 	 * drops, and by buffer release, which needs this VMA gone.
 	 */
 	down_read(&p2p->live_sem);
 	if (p2p->live) {
+		p2pmem_buf_zero(buf, vmf->pgoff, end);
 		ret = vmf_insert_page(vmf->vma, vmf->address,
 				      buf->pages[vmf->pgoff]);
 		if (ret == VM_FAULT_NOPAGE)
-			p2pmem_fault_around(vmf, buf);
+			p2pmem_fault_around(vmf, buf, end);
 	}
 	up_read(&p2p->live_sem);
 	return ret;
@@ -801,6 +942,7 @@ static const struct p2pmem_backend p2pmem_native_backend = {
 	.remove_memory = p2pmem_native_remove_memory,
 	.reclaim = p2pmem_drain_scan,
 	.take_run = p2pmem_native_take_run,
+	.take_next = p2pmem_native_take_next,
 	.put_page = p2pmem_native_put_page,
 	.avail = p2pmem_native_avail,
 };

@@ -48,9 +48,21 @@ struct p2pmem_backend {
 	 * pins; its owner's unbind waits for them instead.
 	 */
 	bool shared_pool;
-	/* Take @n physically contiguous pages, or nothing and return false. */
+	/*
+	 * Take @n physically contiguous pages, or nothing and return false.
+	 * May scan the whole pool: the core calls it a bounded number of
+	 * times per buffer (see p2pmem_take_pages()).
+	 */
 	bool (*take_run)(struct p2pmem_dev *p2p, unsigned long n,
 			 struct page **pages);
+	/*
+	 * Take one page, the first free one at or after *@cursor (an index
+	 * private to the backend, 0 for the pool's start), and move *@cursor
+	 * past it; false when there is none there.  Taking every page of a
+	 * pool this way costs one pass over it, however fragmented it is.
+	 */
+	bool (*take_next)(struct p2pmem_dev *p2p, unsigned long *cursor,
+			  struct page **page);
 	/* Drop a reference taken by ->take_run(). */
 	void (*put_page)(struct p2pmem_dev *p2p, struct page *page);
 	/* Bytes nobody holds, for sysfs "available". */

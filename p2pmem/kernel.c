@@ -166,6 +166,18 @@ static bool p2pmem_kernel_take_run(struct p2pmem_dev *p2p, unsigned long n,
 	return true;
 }
 
+/*
+ * The p2pdma core exports no way to allocate at a position, so every page
+ * costs the kernel's own first-fit search from the start of its pool (as
+ * every allocation through its "allocate" file does); the cursor is unused.
+ * p2pmem bounds the searches it makes that fail or take long runs.
+ */
+static bool p2pmem_kernel_take_next(struct p2pmem_dev *p2p,
+				    unsigned long *cursor, struct page **page)
+{
+	return p2pmem_kernel_take_run(p2p, 1, page);
+}
+
 /* The kernel's free callback returns the page once its count drops to 0. */
 static void p2pmem_kernel_put_page(struct p2pmem_dev *p2p, struct page *page)
 {
@@ -186,6 +198,7 @@ const struct p2pmem_backend p2pmem_kernel_backend = {
 	.add_memory = p2pmem_kernel_add_memory,
 	.remove_memory = p2pmem_kernel_remove_memory,
 	.take_run = p2pmem_kernel_take_run,
+	.take_next = p2pmem_kernel_take_next,
 	.put_page = p2pmem_kernel_put_page,
 	.avail = p2pmem_kernel_avail,
 };
@@ -197,6 +210,7 @@ const struct p2pmem_backend p2pmem_kernel_adopted_backend = {
 	.add_memory = p2pmem_kernel_adopt_memory,
 	.remove_memory = p2pmem_kernel_remove_memory,
 	.take_run = p2pmem_kernel_take_run,
+	.take_next = p2pmem_kernel_take_next,
 	.put_page = p2pmem_kernel_put_page,
 	.avail = p2pmem_kernel_avail,
 };

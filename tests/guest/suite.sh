@@ -349,6 +349,20 @@ nvme_unbind_revokes() {
 	wait_for 100 has_child $CMB
 	check "the CMB is $2 again ($(child_of $CMB))" has_child $CMB
 }
+# cmb_zeroing NODE: the CMB is MMIO that QEMU sees written (unlike the
+# RAM-backed ivshmem BAR), so zeroing is checked here: what a previous user
+# left reads back as zeros, a process killed while its large mapping is
+# being zeroed dies promptly and gives everything back, and unbinding nvme
+# meanwhile does not wait for the zeroing.
+cmb_zeroing() {
+	p2pmem_test zero /dev/$1 $( [ $P2P_DATA = yes ] && echo "$NV")
+	p2pmem_test kill /dev/$1
+	p2pmem_test zap /dev/$1 /sys/bus/pci/drivers/nvme/unbind $CMB
+	refute "... and removed $1" test -e /sys/class/p2pmem/$1
+	check "binding nvme again after the zap" sh -c "echo $CMB > /sys/bus/pci/drivers/nvme/bind"
+	wait_for 100 has_child $CMB
+	check "the CMB is back ($(child_of $CMB))" has_child $CMB
+}
 if [ "$BACKEND" = kernel ]; then
 	K=/sys/bus/pci/devices/$CMB/p2pmem
 	check "the nvme driver registered its CMB with the kernel's p2pdma core" test -f $K/allocate
@@ -379,6 +393,8 @@ size"
 		check "... and the digest is not empty" grep -q "^DIGEST [0-9a-f]" /tmp/same-ours.out
 	fi
 	p2pmem_test gup /dev/$A EREMOTEIO EREMOTEIO
+	cmb_zeroing $A
+	A=$(child_of $CMB)
 	check "the CMB's own NVMe still does I/O with p2pmem on its CMB" \
 		sh -c "dd if=/dev/urandom of=/tmp/r bs=64k count=16 2>/dev/null && dd if=/tmp/r of=$NVC bs=64k oflag=direct 2>/dev/null && dd if=$NVC of=/tmp/r2 bs=64k count=16 iflag=direct 2>/dev/null && cmp /tmp/r /tmp/r2"
 	nvme_unbind_revokes $A adopted
@@ -416,6 +432,8 @@ else
 	fi
 	wait $IOP
 	is "the CMB's own controller kept doing verified I/O meanwhile" $? 0
+	cmb_zeroing $X
+	X=$(child_of $CMB)
 	nvme_unbind_revokes $X registered
 	# A pin on the CMB keeps the nvme unbind waiting; meanwhile every other
 	# bind and unbind in the system must go on (no global lock held across

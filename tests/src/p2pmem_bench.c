@@ -11,12 +11,26 @@
  *   p2pmem_bench dio LABEL TARGET NVME   O_DIRECT reads of 4 MiB from the
  *                                        NVMe into a 4 MiB buffer of TARGET;
  *                                        32 MiB in all, best of 3, MiB/s
+ *   p2pmem_bench zero LABEL DEV NPAGES   map NPAGES of DEV and read a byte of
+ *                                        every page, between two marker
+ *                                        writes the host finds in QEMU's
+ *                                        trace of CPU writes into the BAR:
+ *                                        what lies between them is the
+ *                                        zeroing (see zero_report in
+ *                                        tests/run)
+ *   p2pmem_bench frag LABEL DEV          mmap + munmap half of DEV, median
+ *                                        of 5, ms: "flat" from an empty
+ *                                        pool, "frag" after every other
+ *                                        page was taken
  *
  * Bytes are verified after the timed part so a fast wrong answer cannot
  * win; any failure exits non-zero with no BENCH line.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <libgen.h>
+#include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,12 +141,147 @@ static int bench_dio(const char *label, const char *target, const char *nvme)
 	return 0;
 }
 
+/* The values the host looks for in the trace; see zero_report in tests/run. */
+#define ZERO_MARK_START 0x7032707a65726f31ULL	/* "p2pzero1" */
+#define ZERO_MARK_END 0x7032707a65726f32ULL	/* "p2pzero2" */
+
+static int bench_zero(const char *label, const char *dev, unsigned long npages)
+{
+	size_t len = npages * PG, off;
+	volatile uint64_t *mark, *p;
+	uint64_t sum = 0;
+	cpu_set_t cpus;
+	int fd;
+
+	/* One CPU: the markers and the zeroing then reach the trace in order. */
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+	mark = map_target(dev, PG, &fd);
+	if (mark == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	sum += mark[0];		/* zero the marker page outside the window */
+	mark[0] = ZERO_MARK_START;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	for (off = 0; off < len; off += PG)
+		sum += p[off / 8];
+	mark[0] = ZERO_MARK_END;
+	for (off = 0; off < len; off += 8)
+		sum |= p[off / 8];
+	if (sum) {
+		fprintf(stderr, "%s: a new mapping is not all zeros\n", label);
+		return 1;
+	}
+	munmap((void *)p, len);
+	unmap_target((void *)mark, PG, fd);
+	printf("BENCH zero-pages %s %lu pages\n", label, npages);
+	return 0;
+}
+
+static unsigned long sysfs_ul(const char *dev, const char *attr)
+{
+	char path[256], *copy = strdup(dev);
+	unsigned long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/p2pmem/%s/%s", basename(copy), attr);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%lu", &v) != 1) {
+		fprintf(stderr, "cannot read %s\n", path);
+		exit(2);
+	}
+	fclose(f);
+	free(copy);
+	return v;
+}
+
+/* Median of RUNS mmap + munmap of @len, ms. */
+static double time_mmap(int fd, size_t len)
+{
+	double t[RUNS];
+	int i;
+
+	for (i = 0; i < RUNS; i++) {
+		double t0 = now_ms();
+		void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+		if (p == MAP_FAILED) {
+			perror("mmap");
+			exit(1);
+		}
+		munmap(p, len);
+		t[i] = now_ms() - t0;
+	}
+	qsort(t, RUNS, sizeof(t[0]), cmp_double);
+	return t[RUNS / 2];
+}
+
+/* Ask the module to log how it takes pages ("+p") or stop ("-p"). */
+static void dyndbg(const char *flags)
+{
+	FILE *f = fopen("/sys/kernel/debug/dynamic_debug/control", "w");
+
+	if (f) {
+		fprintf(f, "module p2pmem %s\n", flags);
+		fclose(f);
+	}
+}
+
+static int bench_frag(const char *label, const char *dev)
+{
+	unsigned long npages = sysfs_ul(dev, "size") / PG, i;
+	int fd = open(dev, O_RDWR);
+	double flat, frag;
+	void **one;
+
+	one = calloc(npages, sizeof(*one));
+	if (fd < 0 || !one || sysfs_ul(dev, "available") != npages * PG) {
+		fprintf(stderr, "%s: cannot open or not all free\n", dev);
+		return 1;
+	}
+	flat = time_mmap(fd, npages / 2 * PG);
+	/* First fit hands out the pages of an empty pool in address order. */
+	for (i = 0; i < npages; i++) {
+		one[i] = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (one[i] == MAP_FAILED) {
+			perror("mmap one page");
+			return 1;
+		}
+	}
+	for (i = 0; i < npages; i += 2)
+		munmap(one[i], PG);
+	if (sysfs_ul(dev, "available") != npages / 2 * PG) {
+		fprintf(stderr, "%s: every other page is not free\n", dev);
+		return 1;
+	}
+	dyndbg("+p");
+	frag = time_mmap(fd, npages / 2 * PG);
+	dyndbg("-p");
+	for (i = 1; i < npages; i += 2)
+		munmap(one[i], PG);
+	close(fd);
+	free(one);
+	printf("BENCH flat-mmap %s %.1f ms\n", label, flat);
+	printf("BENCH frag-mmap %s %.1f ms\n", label, frag);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "map"))
 		return bench_map(argv[2], argv[3]);
 	if (argc == 5 && !strcmp(argv[1], "dio"))
 		return bench_dio(argv[2], argv[3], argv[4]);
-	fprintf(stderr, "usage: p2pmem_bench map LABEL TARGET | dio LABEL TARGET NVME\n");
+	if (argc == 5 && !strcmp(argv[1], "zero"))
+		return bench_zero(argv[2], argv[3], strtoul(argv[4], NULL, 0));
+	if (argc == 4 && !strcmp(argv[1], "frag"))
+		return bench_frag(argv[2], argv[3]);
+	fprintf(stderr, "usage: p2pmem_bench map LABEL TARGET | dio LABEL TARGET NVME | zero LABEL DEV NPAGES | frag LABEL DEV\n");
 	return 2;
 }

@@ -16,6 +16,16 @@
  *                                  mmap-able PATH (a p2pmem node or the
  *                                  kernel's p2pmem/allocate file), verified,
  *                                  then "DIGEST <hash>" of the bytes read
+ *   p2pmem_test zero  DEV [NVME]   pages a previous user filled read back as
+ *                                  zeros, through the CPU and (with NVME)
+ *                                  through O_DIRECT from an untouched buffer
+ *   p2pmem_test kill  DEV          a process mapping and touching all of DEV
+ *                                  dies promptly on SIGKILL; all comes back
+ *   p2pmem_test zap   DEV UNBIND PCI
+ *                                  unbind PCI (echo it to UNBIND) while a
+ *                                  process maps and touches all of DEV: the
+ *                                  unbind is prompt, the process gets SIGBUS
+ *                                  or ENODEV
  *   p2pmem_test gup   DEV URING SPLICE
  *                                  long-lived pinners that do not ask for
  *                                  P2PDMA pages: io_uring fixed buffers and
@@ -42,6 +52,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pattern.h"
@@ -494,6 +505,175 @@ static int same(const char *path, const char *nvme)
 	return failures ? 1 : 0;
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* The BAR page frame behind each page of @p (0 where there is none). */
+static void frames(const char *p, size_t len, unsigned long long *pfn)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	size_t i;
+
+	for (i = 0; i < len / PG; i++) {
+		unsigned long long e = 0;
+
+		pread(fd, &e, 8, ((unsigned long)p / PG + i) * 8);
+		pfn[i] = e >> 63 ? e & ((1ULL << 55) - 1) : 0;
+	}
+	close(fd);
+}
+
+static int all_zero64(const volatile uint64_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * Pages go back to the pool with whatever their last user wrote; the next
+ * user must see zeros however it first reaches them: a device reading the
+ * buffer through O_DIRECT before the CPU ever touched it, a read fault in
+ * the middle of the buffer, the fault-around after it.
+ */
+static int zero(const char *dev, const char *nvme)
+{
+	size_t len = MiB, i, reused = 0;
+	unsigned long long a[MiB / PG], b[MiB / PG];
+	int fd = open_dev(dev);
+	char *p = map(fd, len), *ram;
+	ssize_t n;
+
+	if (p == MAP_FAILED) {
+		tap(0, "zero: mmap 1 MiB of %s: %s", dev, strerror(errno));
+		return 1;
+	}
+	pat_fill(p, len, 11, 0);
+	frames(p, len, a);
+	munmap(p, len);
+
+	p = map(fd, len);
+	if (nvme) {
+		int nfd = open_nvme(nvme);
+
+		if (posix_memalign((void **)&ram, PG, len))
+			exit(2);
+		memset(ram, 0xee, len);
+		n = pwrite(nfd, p, len / 2, 28 * MiB);
+		tap(n == (ssize_t)len / 2 && pread(nfd, ram, len / 2, 28 * MiB) == n &&
+		    all_zero(ram, len / 2),
+		    "zero: an NVMe reading an untouched buffer of %s by O_DIRECT reads zeros (n=%zd)",
+		    dev, n);
+		free(ram);
+		close(nfd);
+	}
+	tap(all_zero64((uint64_t *)(p + len / 2 + 3 * PG), PG) && all_zero64((uint64_t *)p, len),
+	    "zero: the CPU reads zeros in pages the previous user of %s filled", dev);
+	frames(p, len, b);
+	for (i = 0; i < len / PG; i++)
+		reused += a[i] && a[i] == b[i];
+	tap(reused == len / PG, "zero: ... and they were the same pages (%zu of %lu)",
+	    reused, len / PG);
+	munmap(p, len);
+	close(fd);
+	expect_all_free("the zeroing checks");
+	return failures ? 1 : 0;
+}
+
+/* Map all that is available of @dev and read a byte of every page. */
+static void map_and_touch(const char *dev, int ready)
+{
+	size_t len = sysfs_num("available") & ~(PG - 1), off;
+	int fd = open_dev(dev);
+	volatile char *p;
+	char sum = 0;
+
+	if (write(ready, "m", 1) != 1)
+		_exit(2);
+	p = map(fd, len);
+	if (p == MAP_FAILED)
+		_exit(errno == ENODEV ? 43 : 3);
+	signal(SIGBUS, on_bus);
+	if (sigsetjmp(bus_jmp, 1))
+		_exit(42);
+	for (;;)
+		for (off = 0; off < len; off += PG)
+			sum += p[off];
+}
+
+/* Fork a map_and_touch() child; return once it is about to call mmap(). */
+static pid_t start_toucher(const char *dev)
+{
+	int pfd[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(pfd))
+		exit(2);
+	pid = fork();
+	if (!pid)
+		map_and_touch(dev, pfd[1]);
+	close(pfd[1]);
+	if (read(pfd[0], &c, 1) != 1)
+		exit(2);
+	close(pfd[0]);
+	return pid;
+}
+
+/*
+ * Handing out a large buffer means zeroing it through an uncached map of
+ * the BAR, one bus write at a time.  That must neither keep a killed
+ * process from dying nor hold up everything else in the meantime.
+ */
+static int kill_toucher(const char *dev)
+{
+	unsigned long long avail = sysfs_num("available");
+	double t0;
+	pid_t pid = start_toucher(dev);
+	int st;
+
+	usleep(200000);
+	t0 = now_ms();
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	t0 = now_ms() - t0;
+	tap(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL && t0 < 1000,
+	    "a process mapping and touching %llu MiB of %s dies within 1 s of SIGKILL (%.0f ms)",
+	    avail / MiB, dev, t0);
+	wait_all_free("the killed process");
+	return failures ? 1 : 0;
+}
+
+static int zap(const char *dev, const char *unbind, const char *pci)
+{
+	unsigned long long avail = sysfs_num("available");
+	pid_t pid = start_toucher(dev);
+	double t0;
+	int fd, st;
+
+	usleep(200000);
+	t0 = now_ms();
+	fd = open(unbind, O_WRONLY);
+	st = fd >= 0 && write(fd, pci, strlen(pci)) == (ssize_t)strlen(pci);
+	if (fd >= 0)
+		close(fd);
+	t0 = now_ms() - t0;
+	tap(st && t0 < 2000, "unbinding %s while a process maps and touches %llu MiB of %s takes under 2 s (%.0f ms)",
+	    pci, avail / MiB, dev, t0);
+	waitpid(pid, &st, 0);
+	tap(WIFEXITED(st) && (WEXITSTATUS(st) == 42 || WEXITSTATUS(st) == 43),
+	    "... and that process got SIGBUS or ENODEV (status 0x%x)", st);
+	return failures ? 1 : 0;
+}
+
 static int uring_register(void *buf, size_t len)
 {
 	struct io_uring_params params;
@@ -610,7 +790,7 @@ int main(int argc, char **argv)
 	char *dev, *copy;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: p2pmem_test mmap|dio|proof|hold|pin|churn|same DEV [NVME] | gup DEV URING SPLICE\n");
+		fprintf(stderr, "usage: p2pmem_test mmap|dio|proof|hold|pin|churn|same|zero|kill DEV [NVME] | zap DEV UNBIND PCI | gup DEV URING SPLICE\n");
 		return 2;
 	}
 	dev = argv[2];
@@ -634,6 +814,12 @@ int main(int argc, char **argv)
 		return churn(dev, argv[3]);
 	else if (!strcmp(argv[1], "same") && argc == 4)
 		return same(dev, argv[3]);
+	else if (!strcmp(argv[1], "zero") && (argc == 3 || argc == 4))
+		return zero(dev, argc == 4 ? argv[3] : NULL);
+	else if (!strcmp(argv[1], "kill"))
+		return kill_toucher(dev);
+	else if (!strcmp(argv[1], "zap") && argc == 5)
+		return zap(dev, argv[3], argv[4]);
 	else if (!strcmp(argv[1], "gup") && argc == 5)
 		return gup(dev, argv[3], argv[4]);
 	else
