@@ -131,6 +131,18 @@ check "... and says why" dmesg_has "reach: no PCI device 0000:7f:1f.7"
 refute "reach: an empty name is refused" sh -c "echo > $P/reach"
 refute "reach: an overlong name is refused" sh -c "echo 0000:00:00.0000000000000000000000000000 > $P/reach"
 check "... and says what it wants" dmesg_has "reach: expected a PCI device name"
+# A name is echoed into the kernel log when refused: a newline in it must
+# not start a line of its own there (sysfs and strim() keep inner newlines).
+refute "reach: a name with a newline inside is refused" \
+	sh -c "printf '0000:7f:1f.7\nP2PMEM-FAKE-SYSFS' > $P/reach"
+refute "... and the text after the newline starts no log line of its own" dmesg_starts P2PMEM-FAKE-SYSFS
+is "P2PMEM_IOC_REACH refuses the same kind of name (ENODEV)" \
+	"$(p2pmem_test reach /dev/p2pmem0 "$(printf '0000:7f:1f.7\nP2PMEM-FAKE-IOCTL')")" ENODEV
+refute "... and starts no log line with it either" dmesg_starts P2PMEM-FAKE-IOCTL
+check "... but the log shows the name, escaped" dmesg_has '0000:7f:1f.7\\nP2PMEM-FAKE-IOCTL'
+# The ioctl's reply is built on the kernel stack: nothing the answer does
+# not fill may reach user space.
+p2pmem_test leak /dev/p2pmem0 $NVPCI
 is "reach still holds the last good answer" "$(cut -d' ' -f1 $P/reach)" "$TD"
 is "topology attributes: reach is root-writable, the rest read-only" \
 	"$(stat -c '%n %a' $P/upstream $P/acs_redirect $P/host_bridge $P/reach | sed 's#.*/##')" \

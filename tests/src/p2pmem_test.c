@@ -22,6 +22,12 @@
  *                                  vmsplice must give what the kernel is
  *                                  known to give, "ok" or an errno name
  *                                  (EREMOTEIO, EOPNOTSUPP)
+ *   p2pmem_test leak  DEV PCI      P2PMEM_IOC_REACH about PCI from a zeroed
+ *                                  struct: nothing after the verdict's NUL
+ *                                  may come back non-zero
+ *   p2pmem_test reach DEV NAME     ask P2PMEM_IOC_REACH about any NAME (no
+ *                                  TAP): print the verdict, or the errno
+ *                                  name and exit 1
  *
  * The NVMe namespace holds pattern seed 1 (written by the host) except
  * where these tests write; see tests/run for the layout.
@@ -38,12 +44,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "p2pmem/uapi.h"
 #include "pattern.h"
 #include "tap.h"
 
@@ -544,6 +552,57 @@ static int gup(const char *dev, const char *want_uring, const char *want_splice)
  * EFAULT.  Exit 0 when the device is gone after at least one full round,
  * 1 on anything else.
  */
+/*
+ * The kernel fills the reply on its stack: whatever it does not write there
+ * is stale kernel memory.  The struct goes in zeroed, so every non-zero byte
+ * past the verdict's NUL came from the kernel without being part of the
+ * answer.
+ */
+static int leak(const char *dev, const char *pci)
+{
+	struct p2pmem_reach_query q;
+	const char *end = (const char *)(&q + 1);
+	const char *p;
+	int fd = open_dev(dev), ret, stale = 0;
+
+	memset(&q, 0, sizeof(q));
+	snprintf(q.pci, sizeof(q.pci), "%s", pci);
+	ret = ioctl(fd, P2PMEM_IOC_REACH, &q);
+	tap(!ret, "P2PMEM_IOC_REACH about %s answers (%s)", pci,
+	    ret ? strerror(errno) : "ok");
+	close(fd);
+	if (ret)
+		return 1;
+	p = memchr(q.verdict, 0, sizeof(q.verdict));
+	tap(p != NULL, "... with a NUL-terminated verdict");
+	if (!p)
+		return 1;
+	for (p++; p < end; p++)
+		stale += *p != 0;
+	tap(!stale, "... and no stale bytes after it (%d non-zero of %d)",
+	    stale, (int)(end - strchr(q.verdict, 0) - 1));
+	return failures ? 1 : 0;
+}
+
+static int reach(const char *dev, const char *name)
+{
+	struct p2pmem_reach_query q;
+	int fd = open_dev(dev), ret;
+
+	memset(&q, 0, sizeof(q));
+	snprintf(q.pci, sizeof(q.pci), "%s", name);
+	ret = ioctl(fd, P2PMEM_IOC_REACH, &q);
+	if (ret)
+		ret = errno;
+	close(fd);
+	if (ret) {
+		printf("%s\n", strerrorname_np(ret) ?: strerror(ret));
+		return 1;
+	}
+	printf("%.*s\n", (int)strcspn(q.verdict, "\n"), q.verdict);
+	return 0;
+}
+
 static int churn_end(unsigned long rounds, const char *how, int good)
 {
 	printf("churn %d: %lu rounds, ended by %s\n", getpid(), rounds, how);
@@ -599,7 +658,7 @@ int main(int argc, char **argv)
 	char *dev, *copy;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: p2pmem_test mmap|dio|proof|hold|pin|churn|same DEV [NVME] | gup DEV URING SPLICE\n");
+		fprintf(stderr, "usage: p2pmem_test mmap|dio|proof|hold|pin|churn|same DEV [NVME] | gup DEV URING SPLICE | leak|reach DEV PCI\n");
 		return 2;
 	}
 	dev = argv[2];
@@ -625,6 +684,10 @@ int main(int argc, char **argv)
 		return same(dev, argv[3]);
 	else if (!strcmp(argv[1], "gup") && argc == 5)
 		return gup(dev, argv[3], argv[4]);
+	else if (!strcmp(argv[1], "leak") && argc == 4)
+		return leak(dev, argv[3]);
+	else if (!strcmp(argv[1], "reach") && argc == 4)
+		return reach(dev, argv[3]);
 	else
 		return 2;
 	return failures ? 1 : 0;
