@@ -8,6 +8,7 @@
 #define _P2PMEM_COMPAT_H
 
 #include <linux/device.h>
+#include <linux/iommu.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
@@ -112,6 +113,24 @@ static inline bool p2pmem_compat_pgmap_frees_pages(void)
 static inline bool p2pmem_native_backend_allowed(void)
 {
 	return !IS_ENABLED(CONFIG_PCI_P2PDMA);
+}
+
+/*
+ * Whether the DMA API hands @dev IOVAs that the IOMMU translates (a DMA or,
+ * from 5.15, DMA-FQ domain), rather than physical addresses (identity
+ * domain, or no IOMMU).  5.10 has only the DMA type.
+ */
+static inline bool p2pmem_compat_dma_translated(struct device *dev)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+
+	if (!domain)
+		return false;
+#ifdef P2PMEM_HAVE_IOMMU_IS_DMA_DOMAIN
+	return iommu_is_dma_domain(domain);
+#else
+	return domain->type == IOMMU_DOMAIN_DMA;
+#endif
 }
 
 /*
