@@ -118,7 +118,10 @@ static inline bool p2pmem_native_backend_allowed(void)
 /*
  * Whether the DMA API hands @dev IOVAs that the IOMMU translates (a DMA or,
  * from 5.15, DMA-FQ domain), rather than physical addresses (identity
- * domain, or no IOMMU).  5.10 has only the DMA type.
+ * domain, or no IOMMU).  5.10 has only the DMA type.  Only the type of the
+ * domain attached now is read, at once; a device whose group a user-space
+ * driver (VFIO) owns has an unmanaged domain and counts as not translated
+ * by the DMA API, which then maps nothing for it.
  */
 static inline bool p2pmem_compat_dma_translated(struct device *dev)
 {
