@@ -8,6 +8,7 @@
 #define _P2PMEM_COMPAT_H
 
 #include <linux/device.h>
+#include <linux/iommu.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
@@ -145,6 +146,27 @@ static inline bool p2pmem_compat_mm_resets_freed_page(void)
 static inline bool p2pmem_native_backend_allowed(void)
 {
 	return !IS_ENABLED(CONFIG_PCI_P2PDMA);
+}
+
+/*
+ * Whether the DMA API hands @dev IOVAs that the IOMMU translates (a DMA or,
+ * from 5.15, DMA-FQ domain), rather than physical addresses (identity
+ * domain, or no IOMMU).  5.10 has only the DMA type.  Only the type of the
+ * domain attached now is read, at once; a device whose group a user-space
+ * driver (VFIO) owns has an unmanaged domain and counts as not translated
+ * by the DMA API, which then maps nothing for it.
+ */
+static inline bool p2pmem_compat_dma_translated(struct device *dev)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+
+	if (!domain)
+		return false;
+#ifdef P2PMEM_HAVE_IOMMU_IS_DMA_DOMAIN
+	return iommu_is_dma_domain(domain);
+#else
+	return domain->type == IOMMU_DOMAIN_DMA;
+#endif
 }
 
 /*

@@ -18,7 +18,10 @@
  *     same one).
  * On kernels with CONFIG_PCI_P2PDMA the kernel's own answer,
  * pci_p2pdma_distance_many(), decides whether the pair works and how far
- * apart it is; our walk only names the route and the reason.
+ * apart it is; our walk only names the route and the reason.  Elsewhere
+ * (the native backend) a client whose IOMMU domain translates is handed
+ * IOVAs, which only the root complex can turn around: its traffic goes
+ * through the host bridge even under a common switch.
  *
  * Nothing here is cached: the tree is walked on every read or query, while
  * the reference on the provider (held by the p2pmemN) keeps every bridge
@@ -202,14 +205,10 @@ static bool p2pmem_host_allows(struct pci_dev *a, struct pci_dev *b)
 
 /* ---- the route between two devices -------------------------------------- */
 
-enum p2pmem_route {
-	P2PMEM_ROUTE_DIRECT,		/* turned around by a common bridge */
-	P2PMEM_ROUTE_HOST,		/* through the root complex, allowed */
-	P2PMEM_ROUTE_NONE,		/* through a root complex that may not */
-};
-
 struct p2pmem_reach {
-	enum p2pmem_route route;
+	enum p2pmem_reach_route route;
+	enum p2pmem_reach_reason reason;
+	u32 info;			/* P2PMEM_REACH_INFO_* */
 	int distance;
 	struct pci_dev *common;		/* closest common bridge, or NULL */
 	int acs_count;
@@ -225,6 +224,27 @@ static void p2pmem_reach_note_acs(struct p2pmem_reach *r, struct pci_dev *port)
 	r->acs_count++;
 	scnprintf(r->acs + used, sizeof(r->acs) - used, "%s%s",
 		  used ? "," : "", pci_name(port));
+}
+
+/* @pdev and the bridges above it: the hops from it up to the root complex. */
+static int p2pmem_hops_to_root(struct pci_dev *pdev)
+{
+	int n = 0;
+
+	for (; pdev; pdev = pci_upstream_bridge(pdev))
+		n++;
+	return n;
+}
+
+/* Through the root complex: allowed there or not. */
+static void p2pmem_reach_via_host(struct pci_dev *provider,
+				  struct pci_dev *client,
+				  struct p2pmem_reach *r,
+				  enum p2pmem_reach_reason why)
+{
+	r->reason = why;
+	r->route = p2pmem_host_allows(provider, client) ?
+		   P2PMEM_REACH_HOST_BRIDGE : P2PMEM_REACH_UNSUPPORTED;
 }
 
 /*
@@ -254,18 +274,42 @@ static void p2pmem_reach_walk(struct pci_dev *provider, struct pci_dev *client,
 		for (b = client; b != r->common; b = pci_upstream_bridge(b))
 			p2pmem_reach_note_acs(r, b);
 
-	if (r->common && !r->acs_count)
-		r->route = P2PMEM_ROUTE_DIRECT;
-	else if (p2pmem_host_allows(provider, client))
-		r->route = P2PMEM_ROUTE_HOST;
+	if (!r->common)
+		p2pmem_reach_via_host(provider, client, r,
+				      P2PMEM_REACH_NO_COMMON_BRIDGE);
+	else if (r->acs_count)
+		p2pmem_reach_via_host(provider, client, r,
+				      P2PMEM_REACH_ACS_REDIRECT);
 	else
-		r->route = P2PMEM_ROUTE_NONE;
+		r->route = P2PMEM_REACH_DIRECT;
+}
+
+/*
+ * The native backend's pages are mapped for a client like RAM: through its
+ * IOMMU domain when that translates, so the client sends IOVAs, which no
+ * switch can route; only the IOMMU in the root complex turns them into the
+ * BAR's address, and the root complex has to send them down again.  The
+ * traffic then travels the whole way up from the client and down to the
+ * provider, whatever bridge they share.  (With an identity domain or no
+ * IOMMU the client gets the physical address and the walk stands.)
+ */
+static void p2pmem_reach_iommu(struct pci_dev *provider, struct pci_dev *client,
+			       struct p2pmem_reach *r)
+{
+	if (!p2pmem_compat_dma_translated(&client->dev))
+		return;
+	r->info |= P2PMEM_REACH_INFO_IOMMU;
+	r->distance = p2pmem_hops_to_root(provider) + p2pmem_hops_to_root(client);
+	if (r->route == P2PMEM_REACH_DIRECT)
+		p2pmem_reach_via_host(provider, client, r,
+				      P2PMEM_REACH_IOMMU_TRANSLATED);
 }
 
 /*
  * On P2PDMA kernels the core's answer stands: it may know more (newer ACS
- * rules, quirks) than our walk.  Returns false where there is no such core;
- * else *@dist is the kernel's distance, or -1 when it says no.
+ * rules, quirks) than our walk, and it maps peers under a common switch
+ * to the bus address whatever the IOMMU.  Returns false where there is no
+ * such core; else *@dist is the kernel's distance, or -1 when it says no.
  */
 static bool p2pmem_reach_kernel(struct pci_dev *provider, struct pci_dev *client,
 				int *dist)
@@ -278,44 +322,69 @@ static bool p2pmem_reach_kernel(struct pci_dev *provider, struct pci_dev *client
 	return true;
 }
 
-/* One line: the client, the route and how it was decided. */
-static int p2pmem_reach_format(char *buf, size_t len, struct pci_dev *provider,
-			       struct pci_dev *client)
+static void p2pmem_reach_decide(struct pci_dev *provider,
+				struct pci_dev *client, struct p2pmem_reach *r)
 {
-	struct p2pmem_reach r;
-	struct pci_dev *host;
-	const char *source = "p2pmem";
-	int n, kdist;
+	int kdist;
 
-	p2pmem_reach_walk(provider, client, &r);
-	if (p2pmem_reach_kernel(provider, client, &kdist)) {
-		source = "kernel";
-		if (kdist < 0)
-			r.route = P2PMEM_ROUTE_NONE;
-		else if (r.route == P2PMEM_ROUTE_NONE)
-			r.route = P2PMEM_ROUTE_HOST;
-		r.distance = kdist;
+	p2pmem_reach_walk(provider, client, r);
+	if (!p2pmem_reach_kernel(provider, client, &kdist)) {
+		p2pmem_reach_iommu(provider, client, r);
+		return;
 	}
+	r->info |= P2PMEM_REACH_INFO_KERNEL;
+	r->distance = kdist;
+	if (kdist < 0) {
+		r->route = P2PMEM_REACH_UNSUPPORTED;
+		if (r->reason == P2PMEM_REACH_REASON_NONE)
+			r->reason = P2PMEM_REACH_KERNEL_REFUSED;
+	} else if (r->route == P2PMEM_REACH_UNSUPPORTED) {
+		r->route = P2PMEM_REACH_HOST_BRIDGE;
+	}
+}
+
+static const char *p2pmem_reason_name(enum p2pmem_reach_reason reason)
+{
+	switch (reason) {
+	case P2PMEM_REACH_NO_COMMON_BRIDGE:
+		return "no-common-bridge";
+	case P2PMEM_REACH_ACS_REDIRECT:
+		return "acs-redirect";
+	case P2PMEM_REACH_IOMMU_TRANSLATED:
+		return "iommu-translated";
+	case P2PMEM_REACH_KERNEL_REFUSED:
+		return "kernel-refused";
+	default:
+		return "none";
+	}
+}
+
+/* One line: the client, the route and how it was decided. */
+static void p2pmem_reach_format(char *buf, size_t len, struct pci_dev *provider,
+				struct pci_dev *client,
+				const struct p2pmem_reach *r)
+{
+	struct pci_dev *host;
+	int n;
 
 	n = scnprintf(buf, len, "%s ", pci_name(client));
-	switch (r.route) {
-	case P2PMEM_ROUTE_DIRECT:
+	switch (r->route) {
+	case P2PMEM_REACH_DIRECT:
 		n += scnprintf(buf + n, len - n, "direct distance=%d via=%s",
-			       r.distance, pci_name(r.common));
+			       r->distance, pci_name(r->common));
 		break;
-	case P2PMEM_ROUTE_HOST:
-		n += scnprintf(buf + n, len - n, "host-bridge distance=%d",
-			       r.distance);
+	case P2PMEM_REACH_HOST_BRIDGE:
+		n += scnprintf(buf + n, len - n, "host-bridge distance=%d reason=%s",
+			       r->distance, p2pmem_reason_name(r->reason));
 		break;
-	case P2PMEM_ROUTE_NONE:
+	case P2PMEM_REACH_UNSUPPORTED:
 		n += scnprintf(buf + n, len - n, "unsupported reason=%s",
-			       !r.common ? "no-common-bridge" :
-			       r.acs_count ? "acs-redirect" : "kernel-refused");
+			       p2pmem_reason_name(r->reason));
 		break;
 	}
-	if (r.acs_count)
-		n += scnprintf(buf + n, len - n, " acs=%s", r.acs);
-	if (r.route != P2PMEM_ROUTE_DIRECT) {
+	if (r->acs_count)
+		n += scnprintf(buf + n, len - n, " acs=%s", r->acs);
+	if (r->route != P2PMEM_REACH_DIRECT) {
 		host = p2pmem_host_dev(provider);
 		if (host)
 			n += scnprintf(buf + n, len - n,
@@ -323,8 +392,8 @@ static int p2pmem_reach_format(char *buf, size_t len, struct pci_dev *provider,
 				       host->vendor, host->device);
 		pci_dev_put(host);
 	}
-	n += scnprintf(buf + n, len - n, " source=%s\n", source);
-	return n;
+	scnprintf(buf + n, len - n, " source=%s\n",
+		  r->info & P2PMEM_REACH_INFO_KERNEL ? "kernel" : "p2pmem");
 }
 
 /* ---- sysfs -------------------------------------------------------------- */
@@ -392,12 +461,16 @@ static ssize_t reach_show(struct device *dev, struct device_attribute *attr,
 }
 
 /*
- * The verdict for the PCI device named in @in (@len bytes, a trailing
- * newline allowed) into @out.  Both the sysfs file and the ioctl land here.
+ * The answer about the PCI device named in @in (@len bytes, a trailing
+ * newline allowed) into @ans: its route, distance, reason, info and
+ * verdict; nothing else in @ans is touched.  Both the sysfs file and the
+ * ioctl land here.
  */
-static int p2pmem_reach_query(struct p2pmem_dev *p2p, const char *in,
-			      size_t len, char *out, size_t outlen)
+static int p2pmem_reach_ask(struct p2pmem_dev *p2p, const char *in,
+			    size_t len, struct p2pmem_reach_query *ans)
 {
+	struct p2pmem_reach r;
+	struct pci_dev *client;
 	struct device *cdev;
 	char name[32], *want;
 
@@ -410,10 +483,19 @@ static int p2pmem_reach_query(struct p2pmem_dev *p2p, const char *in,
 		goto bad;
 	cdev = bus_find_device_by_name(&pci_bus_type, NULL, want);
 	if (!cdev) {
-		dev_err_ratelimited(&p2p->dev, "reach: no PCI device %s\n", want);
+		/* Escaped: a newline in the name must not forge a log line. */
+		dev_err_ratelimited(&p2p->dev, "reach: no PCI device %*pE\n",
+				    (int)strlen(want), want);
 		return -ENODEV;
 	}
-	p2pmem_reach_format(out, outlen, p2p->pdev, to_pci_dev(cdev));
+	client = to_pci_dev(cdev);
+	p2pmem_reach_decide(p2p->pdev, client, &r);
+	ans->route = r.route;
+	ans->distance = r.route == P2PMEM_REACH_UNSUPPORTED ? -1 : r.distance;
+	ans->reason = r.reason;
+	ans->info = r.info;
+	p2pmem_reach_format(ans->verdict, sizeof(ans->verdict), p2p->pdev,
+			    client, &r);
 	put_device(cdev);
 	return 0;
 bad:
@@ -430,14 +512,15 @@ static ssize_t reach_store(struct device *dev, struct device_attribute *attr,
 			   const char *buf, size_t count)
 {
 	struct p2pmem_dev *p2p = to_p2pmem(dev);
-	char verdict[sizeof(p2p->reach)];
+	struct p2pmem_reach_query ans;
 	int ret;
 
-	ret = p2pmem_reach_query(p2p, buf, count, verdict, sizeof(verdict));
+	BUILD_BUG_ON(sizeof(ans.verdict) != sizeof(p2p->reach));
+	ret = p2pmem_reach_ask(p2p, buf, count, &ans);
 	if (ret)
 		return ret;
 	mutex_lock(&p2p->reach_lock);
-	strscpy(p2p->reach, verdict, sizeof(p2p->reach));
+	strscpy(p2p->reach, ans.verdict, sizeof(p2p->reach));
 	mutex_unlock(&p2p->reach_lock);
 	return count;
 }
@@ -455,19 +538,54 @@ const struct attribute_group p2pmem_topology_group = {
 	.attrs = p2pmem_topology_attrs,
 };
 
-/* P2PMEM_IOC_REACH on an open /dev/p2pmemN. */
+/*
+ * P2PMEM_IOC_REACH on an open /dev/p2pmemN.  The reply is built in a
+ * zeroed struct, so every byte copied out is either part of the answer or
+ * zero, and only as many bytes as the caller's struct holds.
+ */
 long p2pmem_topology_ioctl(struct p2pmem_dev *p2p, void __user *arg)
 {
 	struct p2pmem_reach_query q;
+	char pci[sizeof(q.pci)];
+	u32 usize;
 	int ret;
 
-	if (copy_from_user(&q.pci, arg, sizeof(q.pci)))
+	/* The first version; a later one grows the struct past it. */
+	BUILD_BUG_ON(sizeof(q) != P2PMEM_REACH_QUERY_SIZE_VER0);
+	if (get_user(usize, (u32 __user *)arg))
 		return -EFAULT;
-	ret = p2pmem_reach_query(p2p, q.pci, strnlen(q.pci, sizeof(q.pci)),
-				 q.verdict, sizeof(q.verdict));
+	if (usize < P2PMEM_REACH_QUERY_SIZE_VER0) {
+		dev_err_ratelimited(&p2p->dev,
+				    "reach: query size %u is below the first version's %u\n",
+				    usize, P2PMEM_REACH_QUERY_SIZE_VER0);
+		return -EINVAL;
+	}
+	/* Bounds the zero check of the tail below. */
+	if (usize > PAGE_SIZE) {
+		dev_err_ratelimited(&p2p->dev, "reach: query size %u is too big\n",
+				    usize);
+		return -E2BIG;
+	}
+	/* A bigger struct than ours is fine if we would ignore nothing. */
+	ret = copy_struct_from_user(&q, sizeof(q), arg, usize);
+	if (ret == -E2BIG)
+		dev_err_ratelimited(&p2p->dev,
+				    "reach: query has fields this module does not know\n");
 	if (ret)
 		return ret;
-	if (copy_to_user(arg, &q, sizeof(q)))
+	if (q.flags) {
+		dev_err_ratelimited(&p2p->dev, "reach: unknown flags %#x\n",
+				    q.flags);
+		return -EINVAL;
+	}
+	memcpy(pci, q.pci, sizeof(pci));
+	memset(&q, 0, sizeof(q));
+	memcpy(q.pci, pci, sizeof(q.pci));
+	ret = p2pmem_reach_ask(p2p, pci, strnlen(pci, sizeof(pci)), &q);
+	if (ret)
+		return ret;
+	q.size = min_t(u32, usize, sizeof(q));
+	if (copy_to_user(arg, &q, q.size))
 		return -EFAULT;
 	return 0;
 }

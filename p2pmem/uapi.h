@@ -9,17 +9,56 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
+/* How a PCI device's traffic gets to the memory. */
+enum p2pmem_reach_route {
+	/* 0: never answered; a zeroed struct is no verdict */
+	P2PMEM_REACH_DIRECT = 1,	/* turned around by a common bridge */
+	P2PMEM_REACH_HOST_BRIDGE = 2,	/* through a root complex known to route it */
+	P2PMEM_REACH_UNSUPPORTED = 3,	/* through a root complex not known to */
+};
+
+/* Why the traffic goes through the root complex (first that applies). */
+enum p2pmem_reach_reason {
+	P2PMEM_REACH_REASON_NONE = 0,		/* it does not: direct */
+	P2PMEM_REACH_NO_COMMON_BRIDGE = 1,	/* the devices share no bridge */
+	P2PMEM_REACH_ACS_REDIRECT = 2,		/* a port on the way redirects it */
+	P2PMEM_REACH_IOMMU_TRANSLATED = 3,	/* the client DMAs to IOVAs, which
+						 * only the root complex's IOMMU
+						 * translates */
+	P2PMEM_REACH_KERNEL_REFUSED = 4,	/* the kernel's p2pdma core says no */
+};
+
+/* Bits in p2pmem_reach_query.info. */
+#define P2PMEM_REACH_INFO_KERNEL	(1U << 0)	/* the kernel's p2pdma core decided */
+#define P2PMEM_REACH_INFO_IOMMU		(1U << 1)	/* the client's DMA is translated */
+
 /*
  * Can a PCI device reach this memory, and how: the same answer as the
  * sysfs "reach" attribute, for anyone who may open the node (the sysfs
  * file is writable by root only) and without its shared last-answer slot.
+ *
+ * The struct may grow at its end.  The caller sets @size to the size it
+ * knows; the kernel takes a bigger one if the part it does not know is
+ * zero (E2BIG otherwise), refuses a smaller one than this first version's
+ * (EINVAL), and writes back min(@size, its own size) bytes, @size then
+ * holding that count.  Every byte written back is part of the answer.
  */
 struct p2pmem_reach_query {
+	__u32 size;		/* in: sizeof the caller's struct; out: bytes filled */
+	__u32 flags;		/* in: 0 (none defined) */
 	char pci[32];		/* in: a PCI name, "0000:04:00.0" */
+	__u32 route;		/* out: enum p2pmem_reach_route */
+	__s32 distance;		/* out: PCI hops between the two; -1 if unsupported */
+	__u32 reason;		/* out: enum p2pmem_reach_reason */
+	__u32 info;		/* out: P2PMEM_REACH_INFO_* */
 	char verdict[192];	/* out: one line, as sysfs "reach" shows it */
 };
 
+#define P2PMEM_REACH_QUERY_SIZE_VER0	248
+
 #define P2PMEM_IOC_MAGIC	0xb7
-#define P2PMEM_IOC_REACH	_IOWR(P2PMEM_IOC_MAGIC, 0x01, struct p2pmem_reach_query)
+/* The number keeps the first version's size when the struct grows. */
+#define P2PMEM_IOC_REACH	_IOC(_IOC_READ | _IOC_WRITE, P2PMEM_IOC_MAGIC, 0x01, \
+				     P2PMEM_REACH_QUERY_SIZE_VER0)
 
 #endif /* _P2PMEM_UAPI_H */

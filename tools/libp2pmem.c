@@ -143,19 +143,6 @@ static int open_node(const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-static void parse_verdict(struct p2pmem_verdict *v)
-{
-	const char *d = strstr(v->line, " distance=");
-
-	if (strstr(v->line, " direct "))
-		v->route = P2PMEM_DIRECT;
-	else if (strstr(v->line, " host-bridge "))
-		v->route = P2PMEM_HOST_BRIDGE;
-	else
-		v->route = P2PMEM_UNSUPPORTED;
-	v->distance = d && v->route != P2PMEM_UNSUPPORTED ? atoi(d + 10) : -1;
-}
-
 int p2pmem_reach(const char *name, const char *pci, struct p2pmem_verdict *v)
 {
 	struct p2pmem_reach_query q;
@@ -168,15 +155,27 @@ int p2pmem_reach(const char *name, const char *pci, struct p2pmem_verdict *v)
 	if (fd < 0)
 		return fd;
 	memset(&q, 0, sizeof(q));
+	q.size = sizeof(q);
 	memcpy(q.pci, pci, strlen(pci));
 	if (ioctl(fd, P2PMEM_IOC_REACH, &q))
 		ret = -errno;
 	close(fd);
 	if (ret)
 		return ret;
+	switch (q.route) {
+	case P2PMEM_REACH_DIRECT:
+		v->route = P2PMEM_DIRECT;
+		break;
+	case P2PMEM_REACH_HOST_BRIDGE:
+		v->route = P2PMEM_HOST_BRIDGE;
+		break;
+	default:
+		v->route = P2PMEM_UNSUPPORTED;
+		break;
+	}
+	v->distance = v->route == P2PMEM_UNSUPPORTED ? -1 : q.distance;
 	snprintf(v->line, sizeof(v->line), "%.*s", (int)strcspn(q.verdict, "\n"),
 		 q.verdict);
-	parse_verdict(v);
 	return 0;
 }
 

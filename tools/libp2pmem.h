@@ -37,6 +37,7 @@ enum p2pmem_route {
 	P2PMEM_UNSUPPORTED,
 };
 
+/* The module's answer (P2PMEM_IOC_REACH); route and distance are its fields. */
 struct p2pmem_verdict {
 	enum p2pmem_route route;
 	int distance;		/* hops; -1 when unsupported */

@@ -22,6 +22,9 @@ ns_pci() { # /dev/nvmeXnY -> the controller's PCI function
 	basename "$(readlink -f /sys/class/nvme/$(basename ${1%n1})/device)"
 }
 dmesg_has() { dmesg | grep -q -- "$1"; }
+# dmesg_starts TEXT: some kernel log line begins with TEXT (after the
+# timestamp), i.e. TEXT could pass for a message of its own.
+dmesg_starts() { dmesg | grep -q -- "^\(\[[ 0-9.]*\] \)\{0,1\}$1"; }
 # wait_for TENTHS CMD...: poll CMD every 0.1 s until it succeeds or TENTHS
 # polls have passed; the check that follows says whether it came true.
 wait_for() {

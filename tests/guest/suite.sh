@@ -109,22 +109,48 @@ is "host_bridge names q35's root complex and whether it routes peer traffic" \
 	"$H $(sed s/0x// /sys/bus/pci/devices/$H/vendor):$(sed s/0x// /sys/bus/pci/devices/$H/device) p2p=$HOSTP2P"
 SRC=p2pmem
 [ "$BACKEND" = kernel ] && SRC=kernel
+RC=$H RCID=$(cat $P/host_bridge | cut -d' ' -f2)
+# On the native backend a client in a translating IOMMU domain (DMA,
+# DMA-FQ: the group's type in sysfs) is handed IOVAs: its traffic to the
+# provider goes up to the root complex's IOMMU even under a common switch,
+# all the way up from the one and down to the other.  The kernel backend
+# gives such peers the bus address (see P2P_DATA above).
+translated() {
+	[ "$BACKEND" = native ] && grep -q '^DMA' /sys/bus/pci/devices/$1/iommu_group/type 2>/dev/null
+}
+# want_reach PROVIDER CLIENT DIRECT: what reach should say about CLIENT,
+# "DIRECT" (the answer without translation) unless the IOMMU translates.
+want_reach() {
+	local d
+	if translated $2; then
+		d=$(( $(chain_of $1 | wc -l) + $(chain_of $2 | wc -l) + 2 ))
+		if [ $HOSTP2P = yes ]; then
+			echo "$2 host-bridge distance=$d reason=iommu-translated host=$RC host_id=$RCID source=$SRC"
+		else
+			echo "$2 unsupported reason=iommu-translated host=$RC host_id=$RCID source=$SRC"
+		fi
+	else
+		echo "$2 $3 source=$SRC"
+	fi
+}
+NVWAY=direct
+translated $NVPCI && NVWAY="through the IOMMU"
 is "reach is empty before the first question" "$(cat $P/reach)" ""
-is "reach: the NVMe next door is direct, 4 hops, via the switch's upstream port (source $SRC)" \
-	"$(reach p2pmem0 $NVPCI)" "$NVPCI direct distance=4 via=$SWUP source=$SRC"
+is "reach: the NVMe next door is $NVWAY (source $SRC)" \
+	"$(reach p2pmem0 $NVPCI)" "$(want_reach $IV $NVPCI "direct distance=4 via=$SWUP")"
 is "reach: the CMB NVMe likewise" \
-	"$(reach p2pmem0 $CMB)" "$CMB direct distance=4 via=$SWUP source=$SRC"
-is "reach: the provider itself, 0 hops" \
-	"$(reach p2pmem0 $IV)" "$IV direct distance=0 via=$IV source=$SRC"
-is "reach: the switch's own downstream port, 1 hop" \
-	"$(reach p2pmem0 $DP0)" "$DP0 direct distance=1 via=$DP0 source=$SRC"
+	"$(reach p2pmem0 $CMB)" "$(want_reach $IV $CMB "direct distance=4 via=$SWUP")"
+is "reach: the provider itself" \
+	"$(reach p2pmem0 $IV)" "$(want_reach $IV $IV "direct distance=0 via=$IV")"
+is "reach: the switch's own downstream port" \
+	"$(reach p2pmem0 $DP0)" "$(want_reach $IV $DP0 "direct distance=1 via=$DP0")"
 ROUTEVIA="unsupported reason=no-common-bridge"
-[ $HOSTP2P = yes ] && ROUTEVIA="host-bridge distance=5"
+[ $HOSTP2P = yes ] && ROUTEVIA="host-bridge distance=5 reason=no-common-bridge"
 # With no common bridge, every redirecting port on the provider's chain is
 # named too.
 ACSLIST=$(cat $P/acs_redirect | tr ' ' ',')
 [ "$ACSLIST" = none ] && ACSLIST= || ROUTEVIA="$ROUTEVIA acs=$ACSLIST"
-want="$ROUTEVIA host=$H host_id=$(cat $P/host_bridge | cut -d' ' -f2) source=$SRC"
+want="$ROUTEVIA host=$RC host_id=$RCID source=$SRC"
 check "found the device behind a second root port ($EDU)" test -n "$EDU"
 is "reach: across root ports ($EDU) goes through the host bridge: $ROUTEVIA" \
 	"$(reach p2pmem0 $EDU)" "$EDU ${want/distance=5/distance=6}"
@@ -135,6 +161,18 @@ check "... and says why" dmesg_has "reach: no PCI device 0000:7f:1f.7"
 refute "reach: an empty name is refused" sh -c "echo > $P/reach"
 refute "reach: an overlong name is refused" sh -c "echo 0000:00:00.0000000000000000000000000000 > $P/reach"
 check "... and says what it wants" dmesg_has "reach: expected a PCI device name"
+# A name is echoed into the kernel log when refused: a newline in it must
+# not start a line of its own there (sysfs and strim() keep inner newlines).
+refute "reach: a name with a newline inside is refused" \
+	sh -c "printf '0000:7f:1f.7\nP2PMEM-FAKE-SYSFS' > $P/reach"
+refute "... and the text after the newline starts no log line of its own" dmesg_starts P2PMEM-FAKE-SYSFS
+is "P2PMEM_IOC_REACH refuses the same kind of name (ENODEV)" \
+	"$(p2pmem_test reach /dev/p2pmem0 "$(printf '0000:7f:1f.7\nP2PMEM-FAKE-IOCTL')")" ENODEV
+refute "... and starts no log line with it either" dmesg_starts P2PMEM-FAKE-IOCTL
+check "... but the log shows the name, escaped" dmesg_has '0000:7f:1f.7\\nP2PMEM-FAKE-IOCTL'
+# The ioctl's reply is built on the kernel stack: nothing the answer does
+# not fill may reach user space.
+p2pmem_test leak /dev/p2pmem0 $NVPCI
 is "reach still holds the last good answer" "$(cut -d' ' -f1 $P/reach)" "$TD"
 is "topology attributes: reach is root-writable, the rest read-only" \
 	"$(stat -c '%n %a' $P/upstream $P/acs_redirect $P/host_bridge $P/reach | sed 's#.*/##')" \
@@ -147,19 +185,25 @@ for b in $DP0 $RP0; do
 	acs_ctrl $b $((old | 4 | 8))
 	check "with RR+CR set on $b, upstream shows it" grep -q "^$b .* acs=RR+CR" $P/upstream
 	check "... and acs_redirect names it" grep -qw "$b" $P/acs_redirect
+	# The redirect is the reason, IOMMU or not; a translated client's
+	# distance is the whole way up and down.
 	if [ $b = $DP0 ]; then
+		d=4
+		translated $NVPCI && d=8
 		is "... and the NVMe next door is no longer direct" \
-			"$(reach p2pmem0 $NVPCI | cut -d' ' -f2,3,4)" \
-			"$( [ $HOSTP2P = yes ] && echo "host-bridge distance=4 acs=$DP0" || echo "unsupported reason=acs-redirect acs=$DP0")"
+			"$(reach p2pmem0 $NVPCI | cut -d' ' -f2- | sed 's/ host=.*//')" \
+			"$( [ $HOSTP2P = yes ] && echo "host-bridge distance=$d reason=acs-redirect acs=$DP0" || echo "unsupported reason=acs-redirect acs=$DP0")"
 	else
-		is "... but the root port is above the switch: the NVMe next door is still direct" \
-			"$(reach p2pmem0 $NVPCI)" "$NVPCI direct distance=4 via=$SWUP source=$SRC"
+		is "... but the root port is above the switch: the NVMe next door is as before" \
+			"$(reach p2pmem0 $NVPCI)" "$(want_reach $IV $NVPCI "direct distance=4 via=$SWUP")"
 		# QEMU's switch downstream ports have no ACS capability, so the
 		# one redirecting port a path can cross here is the root port,
 		# on the way to the root port itself.
+		d=3
+		translated $RP0 && d=5
 		is "... and the path up to the root port crosses its redirect" \
-			"$(reach p2pmem0 $RP0 | cut -d' ' -f2,3,4)" \
-			"$( [ $HOSTP2P = yes ] && echo "host-bridge distance=3 acs=$RP0" || echo "unsupported reason=acs-redirect acs=$RP0")"
+			"$(reach p2pmem0 $RP0 | cut -d' ' -f2- | sed 's/ host=.*//')" \
+			"$( [ $HOSTP2P = yes ] && echo "host-bridge distance=$d reason=acs-redirect acs=$RP0" || echo "unsupported reason=acs-redirect acs=$RP0")"
 	fi
 	acs_ctrl $b $old
 	is "... and back off: $b redirects as before" "$(acs_ctrl $b)" "$old"
@@ -486,8 +530,8 @@ want=67108864
 is "... of the CMB's size" "$(attr $H size)" "$want"
 is "... whose provider is right for the backend" "$(attr $H provider)" \
 	"$( [ "$BACKEND" = kernel ] && echo nvme || echo nvme-cmb)"
-is "... and the NVMe next door reaches it directly" "$(reach $H $NVPCI)" \
-	"$NVPCI direct distance=4 via=$SWUP source=$SRC"
+is "... and the NVMe next door reaches it as the ivshmem's ($NVWAY)" "$(reach $H $NVPCI)" \
+	"$(want_reach $CMB $NVPCI "direct distance=4 via=$SWUP")"
 if [ $P2P_DATA = yes ]; then
 	p2pmem_test dio /dev/$H "$NV"
 fi
@@ -534,16 +578,35 @@ p2pmem list -t > /tmp/tree
 sed 's/^/#   /' /tmp/tree
 check "p2pmem list -t: the ivshmem carries $C, under its switch port" \
 	grep -q "^      $IV \[1af4:1110\] .*<$C 64 MiB $BACKEND>" /tmp/tree
-check "... the NVMe next door reaches it directly, 4 hops" grep -q "^      $NVPCI .* -> $C direct 4" /tmp/tree
+# libp2pmem ranks and lists by the same answer as reach.
+if ! translated $NVPCI; then
+	check "... the NVMe next door reaches it directly, 4 hops" grep -q "^      $NVPCI .* -> $C direct 4" /tmp/tree
+elif [ $HOSTP2P = yes ]; then
+	check "... the NVMe next door reaches it through the IOMMU at the root complex, 8 hops" \
+		grep -q "^      $NVPCI .* -> $C host-bridge 8" /tmp/tree
+else
+	check "... the NVMe next door does not reach it: its IOMMU sends it to a root complex that may not route it" \
+		sh -c "grep '^      $NVPCI ' /tmp/tree | grep -qv -- '->'"
+fi
 check "... the device behind the other root port does not" sh -c "grep '^  *$EDU ' /tmp/tree | grep -qv -- '->'"
 check "p2pmem --json list -t has every PCI function" \
 	test "$(p2pmem --json list -t | grep -o '"pci":' | wc -l)" = "$(ls /sys/bus/pci/devices | wc -l)"
 check "p2pmem info: the upstream chain" sh -c "p2pmem info $C | grep -qx 'upstream: $DP0 downstream-port acs=none'"
 check "p2pmem info: pci and host bridge" sh -c "p2pmem info $C | grep -qx 'pci: $IV' && p2pmem info $C | grep -q '^host_bridge: '"
 refute "p2pmem info p2pmem99: no such device" p2pmem info p2pmem99
-is "p2pmem check NVMe CMB-NVMe: $C, direct, 8 hops in all" \
-	"$(su alice -s /bin/sh -c "p2pmem check $NVPCI $CMB" | cut -d' ' -f1-4)" "$C $IV direct distance=8"
-check "p2pmem --json check" sh -c "p2pmem --json check $NVPCI | grep -q '^\[{\"name\":\"$C\",\"pci\":\"$IV\",\"host_bridge_routes\":0,\"distance\":4,'"
+if ! translated $NVPCI; then
+	is "p2pmem check NVMe CMB-NVMe: $C, direct, 8 hops in all" \
+		"$(su alice -s /bin/sh -c "p2pmem check $NVPCI $CMB" | cut -d' ' -f1-4)" "$C $IV direct distance=8"
+	check "p2pmem --json check" sh -c "p2pmem --json check $NVPCI | grep -q '^\[{\"name\":\"$C\",\"pci\":\"$IV\",\"host_bridge_routes\":0,\"distance\":4,'"
+elif [ $HOSTP2P = yes ]; then
+	is "p2pmem check NVMe CMB-NVMe: $C, through the host bridge, 16 hops in all" \
+		"$(su alice -s /bin/sh -c "p2pmem check $NVPCI $CMB" | cut -d' ' -f1-4)" "$C $IV host-bridge distance=16"
+	check "p2pmem --json check" sh -c "p2pmem --json check $NVPCI | grep -q '^\[{\"name\":\"$C\",\"pci\":\"$IV\",\"host_bridge_routes\":1,\"distance\":8,'"
+else
+	refute "p2pmem check NVMe CMB-NVMe: none, their IOMMU sends them through a root complex that may not route it" \
+		su alice -s /bin/sh -c "p2pmem check $NVPCI $CMB"
+	is "p2pmem --json check: an empty list" "$(p2pmem --json check $NVPCI)" "[]"
+fi
 check "p2pmem --json info has the upstream chain" sh -c "p2pmem --json info $C | grep -q '\"upstream\":\[\"$DP0 downstream-port acs=none\",'"
 refute "p2pmem check with the far device: none for all of them" p2pmem check $NVPCI $EDU
 refute "p2pmem check 0000:7f:00.0: no such PCI device" p2pmem check 0000:7f:00.0

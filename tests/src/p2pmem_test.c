@@ -32,6 +32,13 @@
  *                                  vmsplice must give what the kernel is
  *                                  known to give, "ok" or an errno name
  *                                  (EREMOTEIO, EOPNOTSUPP)
+ *   p2pmem_test leak  DEV PCI      P2PMEM_IOC_REACH about PCI from a zeroed
+ *                                  struct: nothing after the verdict's NUL
+ *                                  may come back non-zero; the fields match
+ *                                  the verdict; the struct's size rules
+ *   p2pmem_test reach DEV NAME     ask P2PMEM_IOC_REACH about any NAME (no
+ *                                  TAP): print the verdict, or the errno
+ *                                  name and exit 1
  *
  * The NVMe namespace holds pattern seed 1 (written by the host) except
  * where these tests write; see tests/run for the layout.
@@ -48,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -55,6 +63,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "p2pmem/uapi.h"
 #include "pattern.h"
 #include "tap.h"
 
@@ -735,6 +744,132 @@ static int gup(const char *dev, const char *want_uring, const char *want_splice)
  * EFAULT.  Exit 0 when the device is gone after at least one full round,
  * 1 on anything else.
  */
+/* The route word of a verdict line ("0000:02:00.0 direct distance=4 ..."). */
+static unsigned int route_of(const char *verdict)
+{
+	const char *w = strchr(verdict, ' ');
+
+	if (!w)
+		return 0;
+	w++;
+	if (!strncmp(w, "direct ", 7))
+		return P2PMEM_REACH_DIRECT;
+	if (!strncmp(w, "host-bridge ", 12))
+		return P2PMEM_REACH_HOST_BRIDGE;
+	if (!strncmp(w, "unsupported ", 12))
+		return P2PMEM_REACH_UNSUPPORTED;
+	return 0;
+}
+
+/* ioctl(P2PMEM_IOC_REACH) on @q; 0 or the errno. */
+static int ask(const char *dev, void *q)
+{
+	int fd = open_dev(dev), ret;
+
+	ret = ioctl(fd, P2PMEM_IOC_REACH, q) ? errno : 0;
+	close(fd);
+	return ret;
+}
+
+static const char *errname(int e)
+{
+	return e ? strerrorname_np(e) ?: "?" : "ok";
+}
+
+/*
+ * The kernel fills the reply on its stack: whatever it does not write there
+ * is stale kernel memory.  The struct goes in zeroed, so every non-zero byte
+ * past the verdict's NUL came from the kernel without being part of the
+ * answer.  Then the size convention: a smaller struct than the first
+ * version's is refused, a bigger one is fine while the part the kernel does
+ * not know is zero, and only the kernel's own size comes back.
+ */
+static int leak(const char *dev, const char *pci)
+{
+	struct {
+		struct p2pmem_reach_query q;
+		char tail[16];
+	} big;
+	struct p2pmem_reach_query q;
+	const char *end = (const char *)(&q + 1);
+	const char *p, *d;
+	int ret, stale = 0;
+
+	memset(&q, 0, sizeof(q));
+	q.size = sizeof(q);
+	snprintf(q.pci, sizeof(q.pci), "%s", pci);
+	ret = ask(dev, &q);
+	tap(!ret, "P2PMEM_IOC_REACH about %s answers (%s)", pci, errname(ret));
+	if (ret)
+		return 1;
+	p = memchr(q.verdict, 0, sizeof(q.verdict));
+	tap(p != NULL, "... with a NUL-terminated verdict");
+	if (!p)
+		return 1;
+	for (p++; p < end; p++)
+		stale += *p != 0;
+	tap(!stale, "... and no stale bytes after it (%d non-zero of %d)",
+	    stale, (int)(end - strchr(q.verdict, 0) - 1));
+	tap(q.size == sizeof(q), "... size says %u bytes came back (want %zu)",
+	    q.size, sizeof(q));
+	tap(q.route && q.route == route_of(q.verdict),
+	    "... route %u is the verdict's: %.60s", q.route, q.verdict);
+	d = strstr(q.verdict, " distance=");
+	if (q.route == P2PMEM_REACH_UNSUPPORTED)
+		tap(q.distance == -1 && !d, "... distance -1 when unsupported (%d)",
+		    q.distance);
+	else
+		tap(d && atoi(d + 10) == q.distance,
+		    "... distance %d is the verdict's", q.distance);
+	tap(!q.reason == (q.route == P2PMEM_REACH_DIRECT),
+	    "... a reason (%u) exactly when not direct", q.reason);
+
+	memset(&big, 0, sizeof(big));
+	big.q.size = sizeof(big);
+	snprintf(big.q.pci, sizeof(big.q.pci), "%s", pci);
+	ret = ask(dev, &big);
+	tap(!ret && big.q.size == sizeof(big.q) &&
+	    !memcmp(&big.q, &q, sizeof(q)) && all_zero(big.tail, sizeof(big.tail)),
+	    "a bigger struct with a zero tail gets the same answer, the tail untouched (%s, size %u)",
+	    errname(ret), big.q.size);
+	memset(&big, 0, sizeof(big));
+	big.q.size = sizeof(big);
+	big.tail[5] = 1;
+	snprintf(big.q.pci, sizeof(big.q.pci), "%s", pci);
+	ret = ask(dev, &big);
+	tap(ret == E2BIG, "... but E2BIG when the tail is not zero (%s)", errname(ret));
+	memset(&q, 0, sizeof(q));
+	q.size = P2PMEM_REACH_QUERY_SIZE_VER0 - 4;
+	snprintf(q.pci, sizeof(q.pci), "%s", pci);
+	ret = ask(dev, &q);
+	tap(ret == EINVAL, "a struct smaller than the first version's: EINVAL (%s)",
+	    errname(ret));
+	memset(&q, 0, sizeof(q));
+	q.size = sizeof(q);
+	q.flags = 1;
+	snprintf(q.pci, sizeof(q.pci), "%s", pci);
+	ret = ask(dev, &q);
+	tap(ret == EINVAL, "unknown flags: EINVAL (%s)", errname(ret));
+	return failures ? 1 : 0;
+}
+
+static int reach(const char *dev, const char *name)
+{
+	struct p2pmem_reach_query q;
+	int ret;
+
+	memset(&q, 0, sizeof(q));
+	q.size = sizeof(q);
+	snprintf(q.pci, sizeof(q.pci), "%s", name);
+	ret = ask(dev, &q);
+	if (ret) {
+		printf("%s\n", errname(ret));
+		return 1;
+	}
+	printf("%.*s\n", (int)strcspn(q.verdict, "\n"), q.verdict);
+	return 0;
+}
+
 static int churn_end(unsigned long rounds, const char *how, int good)
 {
 	printf("churn %d: %lu rounds, ended by %s\n", getpid(), rounds, how);
@@ -790,7 +925,7 @@ int main(int argc, char **argv)
 	char *dev, *copy;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: p2pmem_test mmap|dio|proof|hold|pin|churn|same|zero|kill DEV [NVME] | zap DEV UNBIND PCI | gup DEV URING SPLICE\n");
+		fprintf(stderr, "usage: p2pmem_test mmap|dio|proof|hold|pin|churn|same|zero|kill DEV [NVME] | zap DEV UNBIND PCI | gup DEV URING SPLICE | leak|reach DEV PCI\n");
 		return 2;
 	}
 	dev = argv[2];
@@ -822,6 +957,10 @@ int main(int argc, char **argv)
 		return zap(dev, argv[3], argv[4]);
 	else if (!strcmp(argv[1], "gup") && argc == 5)
 		return gup(dev, argv[3], argv[4]);
+	else if (!strcmp(argv[1], "leak") && argc == 4)
+		return leak(dev, argv[3]);
+	else if (!strcmp(argv[1], "reach") && argc == 4)
+		return reach(dev, argv[3]);
 	else
 		return 2;
 	return failures ? 1 : 0;
