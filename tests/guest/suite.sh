@@ -489,6 +489,27 @@ if [ $P2P_DATA = yes ]; then
 	dd if=$NV of=/tmp/after bs=1M count=4 iflag=direct 2>/dev/null
 	check "... and leaves the namespace's bytes as they were" cmp /tmp/before /tmp/after
 fi
+# p2pmem test maps its first argument and writes a pattern through the
+# mapping: anything but a p2pmem node there (a disk, a file) loses data.
+NVCB=$(basename $NVC)
+dd if=$NVC of=/tmp/nvc.before bs=1M count=4 iflag=direct 2>/dev/null
+refute "p2pmem test $NVCB (a disk, not a p2pmem node) --nvme $NV: refused" p2pmem test $NVCB --nvme $NV
+check "... saying it is no p2pmem device" sh -c "p2pmem test $NVCB --nvme $NV 2>&1 | grep -q '$NVCB: not a p2pmem device'"
+sync
+dd if=$NVC of=/tmp/nvc.after bs=1M count=4 iflag=direct 2>/dev/null
+check "... and $NVC's bytes are unchanged" cmp /tmp/nvc.before /tmp/nvc.after
+dd if=/dev/urandom of=/tmp/victim bs=1M count=4 2>/dev/null
+cp /tmp/victim /tmp/victim.orig
+refute "p2pmem test ../tmp/victim (a regular file) --nvme $NV: refused" p2pmem test ../tmp/victim --nvme $NV
+check "... and the file is unchanged" cmp /tmp/victim /tmp/victim.orig
+# A namespace in use elsewhere (mounted, or opened O_EXCL) is refused.
+p2pmem_test excl $NV > /tmp/excl.out &
+EP=$!
+wait_for 50 grep -q EXCLUSIVE /tmp/excl.out
+check "another process holds $NV exclusively" grep -q EXCLUSIVE /tmp/excl.out
+refute "p2pmem test $C --nvme $NV while it is held O_EXCL: refused" p2pmem test $C --nvme $NV
+check "... saying it is in use" sh -c "p2pmem test $C --nvme $NV 2>&1 | grep -q '$NV: in use (mounted or opened exclusively)'"
+kill -USR1 $EP; wait $EP
 p2pmem_test hold /dev/$C > /tmp/hold4.out &
 HP=$!
 wait_for 50 grep -q HOLDING /tmp/hold4.out
