@@ -539,6 +539,35 @@ check "p2pmem unload" p2pmem unload
 udevadm settle
 refute "udev: ... and it goes away with the module" test -e /dev/p2pmem/by-serial/nvme-p2pcmb0
 check "p2pmem load --ko FILE (a module outside /lib/modules)" p2pmem load --ko $KO adopt=0 nvme_cmb=0
+# bind --bar binds the one device named, never another unbound device with
+# the same IDs: hot-add a second ivshmem (1af4:1110) on the empty port dp3.
+drv_of() { basename "$(readlink /sys/bus/pci/devices/$1/driver 2>/dev/null)" 2>/dev/null; }
+other_iv() {
+	local d
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat $d/vendor)" = 0x1af4 ] && [ "$(cat $d/device)" = 0x1110 ] &&
+			[ "${d##*/}" != "$IV" ] && { echo "${d##*/}"; return; }
+	done
+}
+has_other_iv() { test -n "$(other_iv)"; }
+check "p2pmem unbind $IV (bound again by its driver_override)" p2pmem unbind $IV
+echo 'HOTPLUG {"execute":"device_add","arguments":{"driver":"ivshmem-plain","id":"iv1","memdev":"shm2","bus":"dp3"}}'
+wait_for 300 has_other_iv
+IV2=$(other_iv)
+check "a second ivshmem with the same IDs is hot-added ($IV2)" test -n "$IV2"
+is "... and no driver takes it" "$(drv_of $IV2)" ""
+check "p2pmem bind $IV --bar 2 with it present" p2pmem bind $IV --bar 2
+is "... gives $IV a p2pmem device of BAR 2" "$(attr $(child_of $IV) bar)" 2
+is "... and leaves $IV2 unbound" "$(drv_of $IV2)" ""
+check "p2pmem unbind $IV" p2pmem unbind $IV
+refute "p2pmem bind $IV --bar 0 (its 256-byte register BAR): refused by the driver" p2pmem bind $IV --bar 0
+is "... $IV2 is still unbound" "$(drv_of $IV2)" ""
+# (An unset driver_override reads "(null)".)
+is "... and neither keeps a driver_override" \
+	"$(cat /sys/bus/pci/devices/$IV/driver_override /sys/bus/pci/devices/$IV2/driver_override | sed 's/^(null)$//' | tr -d '\n')" ""
+echo 'HOTPLUG {"execute":"device_del","arguments":{"id":"iv1"}}'
+wait_for 300 test ! -e /sys/bus/pci/devices/$IV2
+refute "the second ivshmem is unplugged again" test -e /sys/bus/pci/devices/$IV2
 check "... and unload" p2pmem unload
 udevadm control --exit
 
