@@ -445,6 +445,22 @@ check "... naming the parameters the module has" sh -c "p2pmem load bogus=1 2>&1
 refute "p2pmem load ids=zzzz: a bad value is refused by the module" p2pmem load adopt=0 nvme_cmb=0 ids=zzzz
 check "... and the CLI says so" sh -c "p2pmem load ids=zzzz 2>&1 | grep -q 'refused its parameters'"
 refute "... leaving nothing loaded" test -d /sys/module/p2pmem
+# Parameters reach the module whole, or not at all: a string parameter may
+# be up to 1024 bytes (the kernel's limit), the command line longer.
+ids_list() { # N -> "1af4:1110" and N more IDs that no device has
+	local i=0 s=1af4:1110
+	while [ $i -lt $1 ]; do s=$s,1af4:$(printf %04x $((0x2000 + i))); i=$((i + 1)); done
+	echo $s
+}
+LONGIDS=$(ids_list 101)
+check "p2pmem load adopt=0 nvme_cmb=0 ids=<${#LONGIDS} bytes>" p2pmem load adopt=0 nvme_cmb=0 ids=$LONGIDS
+is "... gives the module the whole value" "$(cat /sys/module/p2pmem/parameters/ids 2>/dev/null)" "$LONGIDS"
+[ -d /sys/module/p2pmem ] && rmmod p2pmem
+TOOLONG=$(ids_list 110)
+refute "p2pmem load ids=<${#TOOLONG} bytes>: more than the kernel takes, refused" p2pmem load adopt=0 nvme_cmb=0 ids=$TOOLONG
+check "... saying so" sh -c "p2pmem load adopt=0 nvme_cmb=0 ids=$TOOLONG 2>&1 | grep -q 'parameter ids: value too long (${#TOOLONG} bytes, the kernel takes at most 1024)'"
+refute "... leaving nothing loaded" test -d /sys/module/p2pmem
+[ -d /sys/module/p2pmem ] && rmmod p2pmem
 check "p2pmem load ids=1af4:1110 adopt=0 nvme_cmb=0 (libkmod lookup)" \
 	p2pmem load ids=1af4:1110 adopt=0 nvme_cmb=0
 is "... loaded with those parameters" "$(cat /sys/module/p2pmem/parameters/ids)" 1af4:1110
@@ -510,6 +526,22 @@ check "another process holds $NV exclusively" grep -q EXCLUSIVE /tmp/excl.out
 refute "p2pmem test $C --nvme $NV while it is held O_EXCL: refused" p2pmem test $C --nvme $NV
 check "... saying it is in use" sh -c "p2pmem test $C --nvme $NV 2>&1 | grep -q '$NV: in use (mounted or opened exclusively)'"
 kill -USR1 $EP; wait $EP
+# --json output is JSON whatever the strings hold.
+for a in "list" "list -t" "info $C" "check $NVPCI"; do
+	check "p2pmem --json $a is valid JSON" sh -c "p2pmem --json $a | json_check"
+done
+if [ $P2P_DATA = yes ]; then
+	# A --nvme path (a symlink to the namespace) with a quote, a backslash,
+	# a tab, a control character and a byte that is not UTF-8.
+	W=$(printf '/tmp/q"b\\t\t\001\377')
+	ln -s $NV "$W"
+	p2pmem --json test $C --nvme "$W" > /tmp/json.test 2>/dev/null
+	sed 's/^/#   /' /tmp/json.test
+	check "p2pmem --json test with such a --nvme path prints valid JSON" sh -c "json_check < /tmp/json.test"
+	check "... with the path escaped (\\\", \\\\, \\t, \\u0001, \\ufffd)" \
+		grep -qF '"nvme":"/tmp/q\"b\\t\t\u0001\ufffd"' /tmp/json.test
+	rm -f "$W"
+fi
 p2pmem_test hold /dev/$C > /tmp/hold4.out &
 HP=$!
 wait_for 50 grep -q HOLDING /tmp/hold4.out
