@@ -591,6 +591,9 @@ is "... and no driver takes it" "$(drv_of $IV2)" ""
 check "p2pmem bind $IV --bar 2 with it present" p2pmem bind $IV --bar 2
 is "... gives $IV a p2pmem device of BAR 2" "$(attr $(child_of $IV) bar)" 2
 is "... and leaves $IV2 unbound" "$(drv_of $IV2)" ""
+# Its BAR 2 gets no space on the hot-plug port, so a probe fails; the
+# driver must not even have tried it.
+refute "... and the driver never probed $IV2" dmesg_has "p2pmem $IV2: "
 check "p2pmem unbind $IV" p2pmem unbind $IV
 refute "p2pmem bind $IV --bar 0 (its 256-byte register BAR): refused by the driver" p2pmem bind $IV --bar 0
 is "... $IV2 is still unbound" "$(drv_of $IV2)" ""
