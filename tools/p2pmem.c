@@ -44,17 +44,35 @@ static int fail(const char *fmt, ...)
 
 /* ---- small helpers ------------------------------------------------------ */
 
+/*
+ * The first line of @path without its newline.  Fails (and leaves @buf
+ * empty) when the file cannot be read or is empty, so that no caller acts
+ * on a value it did not get.
+ */
 static int read_file(const char *path, char *buf, size_t len)
 {
 	FILE *f = fopen(path, "re");
+	int ret = 0;
 
+	buf[0] = '\0';
 	if (!f)
 		return -errno;
-	if (!fgets(buf, (int)len, f))
+	if (!fgets(buf, (int)len, f)) {
+		ret = ferror(f) ? -EIO : -ENODATA;
 		buf[0] = '\0';
+	}
 	fclose(f);
 	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
+	return ret;
+}
+
+/* "0x" and 1 to 8 hex digits, as sysfs prints PCI IDs and class codes. */
+static bool is_hex_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 2 && n <= 10 && s[0] == '0' && s[1] == 'x' &&
+	       strspn(s + 2, "0123456789abcdefABCDEF") == n - 2;
 }
 
 static int write_file(const char *path, const char *s)
@@ -74,16 +92,71 @@ static int write_file(const char *path, const char *s)
 	return 0;
 }
 
-static void json_str(const char *s)
+/*
+ * Length of the well-formed UTF-8 sequence at @s (1 for ASCII), or 0 when
+ * @s does not start one: overlong forms, surrogates and code points past
+ * U+10FFFF are not well-formed.
+ */
+static size_t utf8_len(const unsigned char *s)
 {
+	unsigned int cp;
+	size_t n, i;
+
+	if (*s < 0x80)
+		return 1;
+	if (*s >= 0xc2 && *s <= 0xdf)
+		n = 2, cp = *s & 0x1f;
+	else if (*s >= 0xe0 && *s <= 0xef)
+		n = 3, cp = *s & 0x0f;
+	else if (*s >= 0xf0 && *s <= 0xf4)
+		n = 4, cp = *s & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)	/* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/*
+ * The one place a string becomes JSON: quotes and backslashes escaped,
+ * control characters as escapes, well-formed UTF-8 kept, and every byte
+ * that is not part of well-formed UTF-8 (sysfs values, device paths and
+ * file names are bytes) replaced by U+FFFD.
+ */
+static void json_str(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n;
+
 	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
+	while (*s) {
+		n = utf8_len(s);
+		if (n > 1) {
+			fwrite(s, 1, n, stdout);
+			s += n;
+			continue;
+		}
+		if (!n)
+			fputs("\\ufffd", stdout);
+		else if (*s == '"' || *s == '\\')
 			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
+		else if (*s == '\n')
+			fputs("\\n", stdout);
+		else if (*s == '\t')
+			fputs("\\t", stdout);
+		else if (*s == '\r')
+			fputs("\\r", stdout);
+		else if (*s < 0x20 || *s == 0x7f)
 			printf("\\u%04x", *s);
 		else
 			putchar(*s);
+		s++;
 	}
 	putchar('"');
 }
@@ -107,6 +180,20 @@ static bool pci_exists(const char *bdf)
 		return false;
 	snprintf(path, sizeof(path), PCIDEVS "/%s", bdf);
 	return access(path, F_OK) == 0;
+}
+
+/* "vvvv:dddd" of @bdf from sysfs; a part that cannot be read is "????". */
+static void pci_id(const char *bdf, char *buf, size_t len)
+{
+	char path[PATH_MAX], v[16], d[16];
+
+	snprintf(path, sizeof(path), PCIDEVS "/%s/vendor", bdf);
+	if (read_file(path, v, sizeof(v)) || !is_hex_id(v))
+		strcpy(v, "0x????");
+	snprintf(path, sizeof(path), PCIDEVS "/%s/device", bdf);
+	if (read_file(path, d, sizeof(d)) || !is_hex_id(d))
+		strcpy(d, "0x????");
+	snprintf(buf, len, "%s:%s", v + 2, d + 2);
 }
 
 /* The driver bound to @bdf, or "" when none. */
@@ -135,47 +222,112 @@ static struct kmod_ctx *kmod_open(void)
 	return ctx;
 }
 
-/* Is every NAME=VALUE's NAME a parameter the module declares? */
-static int check_params(struct kmod_module *mod, int argc, char **argv)
-{
-	struct kmod_list *info = NULL, *l;
-	char known[512] = "";
-	int i, ret = 0;
+/* The kernel refuses a string (charp) parameter longer than this (ENOSPC). */
+#define CHARP_MAX 1024
 
-	if (kmod_module_get_info(mod, &info) < 0)
-		return 0;	/* cannot tell: let the kernel judge */
+/* The modinfo entry @key ("parm", "parmtype") for parameter @name (@n bytes). */
+static const char *modinfo_param(struct kmod_list *info, const char *key,
+				 const char *name, size_t n)
+{
+	struct kmod_list *l;
+
 	kmod_list_foreach(l, info) {
-		const char *key = kmod_module_info_get_key(l);
 		const char *val = kmod_module_info_get_value(l);
 
-		if (strcmp(key, "parm") || !val)
+		if (!strcmp(kmod_module_info_get_key(l), key) && val &&
+		    !strncmp(val, name, n) && val[n] == ':')
+			return val + n + 1;
+	}
+	return NULL;
+}
+
+/* The names of the module's parameters, for a message; malloc()ed. */
+static char *param_names(struct kmod_list *info)
+{
+	struct kmod_list *l;
+	char *names = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&names, &len);
+	bool first = true;
+
+	if (!f)
+		return NULL;
+	kmod_list_foreach(l, info) {
+		const char *val = kmod_module_info_get_value(l);
+
+		if (strcmp(kmod_module_info_get_key(l), "parm") || !val)
 			continue;
-		snprintf(known + strlen(known), sizeof(known) - strlen(known),
-			 "%s%.*s", *known ? " " : "", (int)strcspn(val, ":"), val);
+		fprintf(f, "%s%.*s", first ? "" : " ", (int)strcspn(val, ":"), val);
+		first = false;
+	}
+	fclose(f);
+	return names;
+}
+
+/*
+ * Is every argument NAME=VALUE, NAME a parameter the module declares, and
+ * VALUE one the kernel takes whole?  The arguments reach the kernel as one
+ * space-separated string: a VALUE with a space or a quote would be split
+ * or parsed into something else.
+ */
+static int check_params(struct kmod_module *mod, int argc, char **argv)
+{
+	struct kmod_list *info = NULL;
+	const char *type;
+	char *names;
+	int i, ret = 0;
+
+	for (i = 0; i < argc && !ret; i++) {
+		size_t n = strcspn(argv[i], "=");
+
+		if (!argv[i][n] || !n)
+			ret = fail("bad parameter \"%s\": expected NAME=VALUE", argv[i]);
+		else if (strpbrk(argv[i], " \t\n\""))
+			ret = fail("parameter %.*s: spaces and quotes are not supported in a value",
+				   (int)n, argv[i]);
+	}
+	if (ret)
+		return ret;
+	if (kmod_module_get_info(mod, &info) < 0)
+		return 0;	/* cannot tell: let the kernel judge */
+	for (i = 0; i < argc && !ret; i++) {
+		size_t n = strcspn(argv[i], "="), len = strlen(argv[i] + n + 1);
+
+		if (!modinfo_param(info, "parm", argv[i], n)) {
+			names = param_names(info);
+			ret = fail("unknown parameter \"%.*s\" (the module has: %s)",
+				   (int)n, argv[i], names ? names : "?");
+			free(names);
+			break;
+		}
+		type = modinfo_param(info, "parmtype", argv[i], n);
+		if (type && !strcmp(type, "charp") && len > CHARP_MAX)
+			ret = fail("parameter %.*s: value too long (%zu bytes, the kernel takes at most %d)",
+				   (int)n, argv[i], len, CHARP_MAX);
 	}
 	kmod_module_info_free_list(info);
-	for (i = 0; i < argc; i++) {
-		size_t n = strcspn(argv[i], "=");
-		const char *p = known;
-		bool found = false;
-
-		if (!argv[i][n] || !n) {
-			ret = fail("bad parameter \"%s\": expected NAME=VALUE", argv[i]);
-			break;
-		}
-		while (*p && !found) {
-			size_t m = strcspn(p, " ");
-
-			found = m == n && !strncmp(p, argv[i], n);
-			p += m + (p[m] == ' ');
-		}
-		if (!found) {
-			ret = fail("unknown parameter \"%.*s\" (the module has: %s)",
-				   (int)n, argv[i], known);
-			break;
-		}
-	}
 	return ret;
+}
+
+/* "A B C" from @argv, whole; malloc()ed. */
+static char *join_params(int argc, char **argv)
+{
+	size_t len = 1;
+	char *opts;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	opts = malloc(len);
+	if (!opts)
+		return NULL;
+	opts[0] = '\0';
+	for (i = 0; i < argc; i++) {
+		if (i)
+			strcat(opts, " ");
+		strcat(opts, argv[i]);
+	}
+	return opts;
 }
 
 static int cmd_load(int argc, char **argv)
@@ -183,10 +335,10 @@ static int cmd_load(int argc, char **argv)
 	struct kmod_list *list = NULL;
 	struct kmod_module *mod = NULL;
 	const char *ko = NULL;
-	char opts[1024] = "";
+	char *opts = NULL;
 	struct kmod_ctx *ctx;
 	struct utsname u;
-	int i, err, ret = 1;
+	int err, ret = 1;
 
 	if (argc > 1 && !strcmp(argv[1], "--ko")) {
 		if (argc < 3)
@@ -217,9 +369,11 @@ static int cmd_load(int argc, char **argv)
 	}
 	if (check_params(mod, argc - 1, argv + 1))
 		goto out;
-	for (i = 1; i < argc; i++)
-		snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts), "%s%s",
-			 *opts ? " " : "", argv[i]);
+	opts = join_params(argc - 1, argv + 1);
+	if (!opts) {
+		fail("load: out of memory");
+		goto out;
+	}
 	err = kmod_module_insert_module(mod, 0, opts);
 	switch (err) {
 	case 0:
@@ -239,10 +393,14 @@ static int cmd_load(int argc, char **argv)
 	case -EINVAL:
 		fail("load: the module refused its parameters \"%s\" (see dmesg)", opts);
 		break;
+	case -ENOSPC:
+		fail("load: the kernel refused a parameter value as too long (see dmesg)");
+		break;
 	default:
 		fail("load: %s: %s (see dmesg)", MODNAME, strerror(-err));
 	}
 out:
+	free(opts);
 	if (mod)
 		kmod_module_unref(mod);
 	kmod_unref(ctx);
@@ -422,7 +580,7 @@ static int list_tree(void)
 	struct p2pmem_info *d;
 	struct pci_node *v;
 	struct p2pmem_verdict r;
-	char drv[64], idv[16], idd[16], path[PATH_MAX], sz[32], root[64] = "";
+	char drv[64], id[32], sz[32], root[64] = "";
 	int n, nd, i, j, k, first = 1;
 
 	nd = p2pmem_list(&d);
@@ -440,17 +598,17 @@ static int list_tree(void)
 		const char *kind = pci_kind(v[i].bdf);
 		bool bridge = !strcmp(kind, "bridge") || !strcmp(kind, "host-bridge");
 
-		snprintf(path, sizeof(path), PCIDEVS "/%s/vendor", v[i].bdf);
-		read_file(path, idv, sizeof(idv));
-		snprintf(path, sizeof(path), PCIDEVS "/%s/device", v[i].bdf);
-		read_file(path, idd, sizeof(idd));
+		pci_id(v[i].bdf, id, sizeof(id));
 		pci_driver(v[i].bdf, drv, sizeof(drv));
 		if (json) {
 			printf("%s{\"pci\":", first ? "" : ",");
 			first = 0;
 			json_str(v[i].bdf);
-			printf(",\"depth\":%d,\"id\":\"%s:%s\",\"kind\":\"%s\",\"driver\":",
-			       v[i].depth - 1, idv + 2, idd + 2, kind);
+			printf(",\"depth\":%d,\"id\":", v[i].depth - 1);
+			json_str(id);
+			printf(",\"kind\":");
+			json_str(kind);
+			printf(",\"driver\":");
 			json_str(drv);
 			printf(",\"p2pmem\":[");
 			for (j = 0, k = 0; j < nd; j++)
@@ -474,8 +632,8 @@ static int list_tree(void)
 			snprintf(root, sizeof(root), "%.*s", (int)strcspn(dom + 1, "/"), dom + 1);
 			printf("%s\n", root);
 		}
-		printf("%*s%s [%s:%s] %s%s%s", 2 * v[i].depth - 2, "", v[i].bdf,
-		       idv + 2, idd + 2, kind, *drv ? " " : "", drv);
+		printf("%*s%s [%s] %s%s%s", 2 * v[i].depth - 2, "", v[i].bdf,
+		       id, kind, *drv ? " " : "", drv);
 		for (j = 0; j < nd; j++)
 			if (!strcmp(d[j].pci, v[i].bdf))
 				printf("  <%s %s %s>", d[j].name,
@@ -522,15 +680,24 @@ static int cmd_info(int argc, char **argv)
 	if (ret)
 		return fail("info: %s: %s", argv[1],
 			    ret == -ENODEV ? "no such p2pmem device" : strerror(-ret));
-	printf(json ? "{\"name\":\"%s\",\"pci\":\"%s\",\"id\":\"%04x:%04x\"" :
-		      "name: %s\npci: %s\nid: %04x:%04x\n",
-	       d.name, d.pci, d.vendor, d.device);
+	if (json) {
+		printf("{\"name\":");
+		json_str(d.name);
+		printf(",\"pci\":");
+		json_str(d.pci);
+		printf(",\"id\":\"%04x:%04x\"", d.vendor, d.device);
+	} else {
+		printf("name: %s\npci: %s\nid: %04x:%04x\n", d.name, d.pci,
+		       d.vendor, d.device);
+	}
 	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
 		snprintf(path, sizeof(path), "/sys/class/p2pmem/%s/%s", d.name, attrs[i]);
 		if (read_file(path, val, sizeof(val)))
 			continue;
 		if (json) {
-			printf(",\"%s\":", attrs[i]);
+			putchar(',');
+			json_str(attrs[i]);
+			putchar(':');
 			json_str(val);
 		} else {
 			printf("%s: %s\n", attrs[i], val);
