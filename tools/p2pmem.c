@@ -18,7 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -723,11 +727,172 @@ static int cmd_info(int argc, char **argv)
 
 /* ---- bind / unbind ------------------------------------------------------ */
 
+/* What a device's driver_override holds while bind --bar fences it off. */
+#define FENCE "p2pmem-bind-in-progress"
+
+/* vendor, device, subsystem IDs and class of @bdf, hex without "0x". */
+struct pci_match {
+	char id[5][16];
+};
+
+static int pci_match_of(const char *bdf, struct pci_match *m)
+{
+	static const char *const attrs[] = {
+		"vendor", "device", "subsystem_vendor", "subsystem_device", "class",
+	};
+	char path[PATH_MAX], val[16];
+	int i, ret;
+
+	for (i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), PCIDEVS "/%s/%s", bdf, attrs[i]);
+		ret = read_file(path, val, sizeof(val));
+		if (ret)
+			return ret;
+		if (!is_hex_id(val))
+			return -EINVAL;
+		snprintf(m->id[i], sizeof(m->id[i]), "%s", val + 2);
+	}
+	return 0;
+}
+
+static bool override_is(const char *bdf, const char *want)
+{
+	char path[PATH_MAX], val[64];
+
+	snprintf(path, sizeof(path), PCIDEVS "/%s/driver_override", bdf);
+	if (read_file(path, val, sizeof(val)))
+		return false;
+	if (!strcmp(val, "(null)"))	/* how an unset one reads */
+		val[0] = '\0';
+	return !strcmp(val, want);
+}
+
+static int set_override(const char *bdf, const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCIDEVS "/%s/driver_override", bdf);
+	return write_file(path, *val ? val : "\n");
+}
+
+static void lift_fence(char (*fenced)[32], int n)
+{
+	while (n-- > 0)
+		if (override_is(fenced[n], FENCE))
+			set_override(fenced[n], "");
+	free(fenced);
+}
+
+/*
+ * new_id makes the driver probe every unbound device its ID matches, at
+ * once and until remove_id.  Every other unbound device @m matches that
+ * has no driver_override of its own gets one naming no driver for that
+ * time; lift_fence() takes it off again.  Returns how many, or -errno.
+ */
+static int fence_others(const char *bdf, const struct pci_match *m, char (**fenced)[32])
+{
+	char (*v)[32] = NULL, (*grown)[32], drv[64];
+	struct pci_match o;
+	struct dirent *e;
+	int n = 0, ret = 0;
+	DIR *dir = opendir(PCIDEVS);
+
+	*fenced = NULL;
+	if (!dir)
+		return -errno;
+	while ((e = readdir(dir))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, bdf) ||
+		    strlen(e->d_name) >= sizeof(*v) || pci_match_of(e->d_name, &o) ||
+		    memcmp(&o, m, sizeof(o)))
+			continue;
+		pci_driver(e->d_name, drv, sizeof(drv));
+		if (*drv || !override_is(e->d_name, ""))
+			continue;
+		grown = realloc(v, (n + 1) * sizeof(*v));
+		if (!grown) {
+			ret = -ENOMEM;
+			break;
+		}
+		v = grown;
+		ret = set_override(e->d_name, FENCE);
+		if (ret)
+			break;
+		snprintf(v[n++], sizeof(*v), "%s", e->d_name);
+	}
+	closedir(dir);
+	if (ret) {
+		lift_fence(v, n);
+		return ret;
+	}
+	*fenced = v;
+	return n;
+}
+
+/*
+ * The module takes the BAR from a dynamic ID's driver_data (BAR + 1), and
+ * only new_id adds one.  It matches exactly this device's IDs, the other
+ * devices it would match are fenced off while it exists, and remove_id
+ * names it exactly (a plain "VVVV DDDD" could remove one from ids=).
+ */
+static int bind_bar(const char *bdf, int bar)
+{
+	char id[128], drv[64];
+	char (*fenced)[32];
+	struct pci_match m;
+	sigset_t all, old;
+	int n, ret;
+
+	ret = pci_match_of(bdf, &m);
+	if (ret)
+		return ret;
+	/* No ^C may leave the ID or the fence behind. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	n = fence_others(bdf, &m, &fenced);
+	ret = n < 0 ? n : 0;
+	if (!ret) {
+		snprintf(id, sizeof(id), "%s %s %s %s %s ffffff %x", m.id[0], m.id[1],
+			 m.id[2], m.id[3], m.id[4], bar + 1);
+		ret = write_file(DRIVER "/new_id", id);
+	}
+	if (!ret) {
+		pci_driver(bdf, drv, sizeof(drv));
+		if (strcmp(drv, "p2pmem"))
+			ret = write_file(DRIVER "/bind", bdf);
+		snprintf(id, sizeof(id), "%s %s %s %s %s ffffff", m.id[0], m.id[1],
+			 m.id[2], m.id[3], m.id[4]);
+		write_file(DRIVER "/remove_id", id);
+	}
+	lift_fence(fenced, n < 0 ? 0 : n);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
+/* The BAR the p2pmem device of @bdf publishes, or -1. */
+static int bound_bar(const char *bdf)
+{
+	struct p2pmem_info *d;
+	char path[PATH_MAX], val[16];
+	int n, i, bar = -1;
+
+	n = p2pmem_list(&d);
+	for (i = 0; i < n && bar < 0; i++) {
+		if (strcmp(d[i].pci, bdf))
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/p2pmem/%s/bar", d[i].name);
+		if (!read_file(path, val, sizeof(val)))
+			bar = atoi(val);
+	}
+	if (n > 0)
+		free(d);
+	return bar;
+}
+
 static int cmd_bind(int argc, char **argv)
 {
-	char path[PATH_MAX], drv[64], id[128], v[16], d[16];
+	char drv[64];
 	const char *bdf;
-	int bar = -1, ret;
+	int bar = -1, got, ret;
 
 	if (argc == 4 && !strcmp(argv[2], "--bar"))
 		bar = atoi(argv[3]);
@@ -746,30 +911,25 @@ static int cmd_bind(int argc, char **argv)
 	if (*drv)
 		return fail("bind: %s is bound to %s; unbind it from %s first", bdf, drv, drv);
 
-	snprintf(path, sizeof(path), PCIDEVS "/%s/driver_override", bdf);
-	ret = write_file(path, "p2pmem");
+	/* driver_override: the driver binds this device and no other. */
+	ret = set_override(bdf, "p2pmem");
 	if (ret)
-		return fail("bind: %s: %s", path, strerror(-ret));
-	if (bar >= 0) {
-		/* The BAR travels as a dynamic ID's driver_data (BAR + 1). */
-		snprintf(path, sizeof(path), PCIDEVS "/%s/vendor", bdf);
-		read_file(path, v, sizeof(v));
-		snprintf(path, sizeof(path), PCIDEVS "/%s/device", bdf);
-		read_file(path, d, sizeof(d));
-		snprintf(id, sizeof(id), "%s %s ffffffff ffffffff 0 0 %x", v + 2, d + 2, bar + 1);
-		ret = write_file(DRIVER "/new_id", id);
-	}
-	pci_driver(bdf, drv, sizeof(drv));
-	if (!ret && strcmp(drv, "p2pmem"))
+		return fail("bind: %s: driver_override: %s", bdf, strerror(-ret));
+	if (bar >= 0)
+		ret = bind_bar(bdf, bar);
+	else
 		ret = write_file(DRIVER "/bind", bdf);
-	if (bar >= 0) {
-		snprintf(id, sizeof(id), "%s %s", v + 2, d + 2);
-		write_file(DRIVER "/remove_id", id);
-	}
 	if (ret) {
-		snprintf(path, sizeof(path), PCIDEVS "/%s/driver_override", bdf);
-		write_file(path, "\n");
+		set_override(bdf, "");
 		return fail("bind: %s: %s (see dmesg)", bdf, strerror(-ret));
+	}
+	/* An ids= entry naming a BAR for these IDs is matched first. */
+	got = bound_bar(bdf);
+	if (bar >= 0 && got != bar) {
+		write_file(DRIVER "/unbind", bdf);
+		set_override(bdf, "");
+		return fail("bind: %s got BAR %d, not %d (does the module's ids= name a BAR for its IDs?)",
+			    bdf, got, bar);
 	}
 	printf("bound %s to p2pmem\n", bdf);
 	return 0;
@@ -777,7 +937,7 @@ static int cmd_bind(int argc, char **argv)
 
 static int cmd_unbind(int argc, char **argv)
 {
-	char path[PATH_MAX], drv[64];
+	char drv[64];
 	int ret;
 
 	if (argc != 2)
@@ -791,8 +951,7 @@ static int cmd_unbind(int argc, char **argv)
 	ret = write_file(DRIVER "/unbind", argv[1]);
 	if (ret)
 		return fail("unbind: %s: %s", argv[1], strerror(-ret));
-	snprintf(path, sizeof(path), PCIDEVS "/%s/driver_override", argv[1]);
-	write_file(path, "\n");
+	set_override(argv[1], "");
 	printf("unbound %s from p2pmem\n", argv[1]);
 	return 0;
 }
