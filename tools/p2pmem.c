@@ -1026,14 +1026,17 @@ static unsigned long long parse_size(const char *s)
 	}
 }
 
-/* Which PCI function holds block device @dev (/dev/nvme0n1)? */
-static void block_pci(const char *dev, char *bdf, size_t len)
+/* Which PCI function holds the block device open as @fd? */
+static void block_pci(int fd, char *bdf, size_t len)
 {
 	char path[PATH_MAX], real[PATH_MAX], *p, *last = NULL;
-	const char *base = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
+	struct stat st;
 
 	bdf[0] = '\0';
-	snprintf(path, sizeof(path), "/sys/class/block/%s", base);
+	if (fstat(fd, &st) || !S_ISBLK(st.st_mode))
+		return;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(st.st_rdev),
+		 minor(st.st_rdev));
 	if (!realpath(path, real))
 		return;
 	for (p = strtok(real, "/"); p; p = strtok(NULL, "/"))
@@ -1041,6 +1044,82 @@ static void block_pci(const char *dev, char *bdf, size_t len)
 			last = p;
 	if (last)
 		snprintf(bdf, len, "%s", last);
+}
+
+/*
+ * Open /dev/@name only if it is the node of p2pmem device @name: test
+ * writes through whatever it maps, and /dev/sda or a file would lose data.
+ */
+static int open_p2pmem_node(const char *name)
+{
+	char path[PATH_MAX], dev[32];
+	unsigned int maj, min;
+	struct stat st;
+	int fd;
+
+	if (!*name || strchr(name, '/') || strlen(name) > NAME_MAX)
+		return -ENODEV;
+	snprintf(path, sizeof(path), "/sys/class/p2pmem/%s/dev", name);
+	if (read_file(path, dev, sizeof(dev)) || sscanf(dev, "%u:%u", &maj, &min) != 2)
+		return -ENODEV;
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISCHR(st.st_mode) ||
+	    st.st_rdev != makedev(maj, min)) {
+		close(fd);
+		return -ENODEV;
+	}
+	return fd;
+}
+
+/*
+ * The namespace, exclusively: O_EXCL on a block device fails with EBUSY
+ * while it is mounted or held O_EXCL by anyone else, and keeps others from
+ * doing so while the pattern is on it.
+ */
+static int open_namespace(const char *nvme, unsigned long long end)
+{
+	unsigned long long bytes;
+	struct stat st;
+	int fd;
+
+	fd = open(nvme, O_RDWR | O_DIRECT | O_EXCL | O_CLOEXEC);
+	if (fd < 0) {
+		fail("test: %s: %s", nvme, errno == EBUSY ?
+		     "in use (mounted or opened exclusively)" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) || !S_ISBLK(st.st_mode)) {
+		close(fd);
+		fail("test: %s: not a block device", nvme);
+		return -1;
+	}
+	if (ioctl(fd, BLKGETSIZE64, &bytes) || end > bytes) {
+		close(fd);
+		fail("test: %s: --offset plus --size is past its end", nvme);
+		return -1;
+	}
+	return fd;
+}
+
+/* pread/pwrite the whole of @len, or fail. */
+static bool io_full(int fd, void *buf, size_t len, off_t off, bool wr)
+{
+	ssize_t n;
+
+	while (len) {
+		n = wr ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		buf = (char *)buf + n;
+		len -= n;
+		off += n;
+	}
+	return true;
 }
 
 static int step(bool ok, const char *what)
@@ -1056,9 +1135,10 @@ static int cmd_test(int argc, char **argv)
 	const char *name, *nvme = NULL;
 	unsigned char *buf, *save = NULL, *want = NULL;
 	struct p2pmem_verdict v;
-	char bdf[32] = "", pname[32];
+	sigset_t stop, old;
+	char bdf[32] = "";
 	int fd = -1, blk = -1, i, bad = 0;
-	ssize_t n;
+	bool restored;
 
 	if (argc < 2)
 		return fail("usage: p2pmem test p2pmemN --nvme /dev/nvmeXnY [--size N] [--offset N]");
@@ -1075,18 +1155,19 @@ static int cmd_test(int argc, char **argv)
 	}
 	if (i != argc || !nvme)
 		return fail("usage: p2pmem test p2pmemN --nvme /dev/nvmeXnY [--size N] [--offset N]");
-	if (!size || size % 4096 || offset % 4096)
+	if (!size || size % 4096 || offset % 4096 || size > SIZE_MAX || offset + size < offset)
 		return fail("test: --size and --offset must be multiples of 4096 (size not 0)");
-	snprintf(pname, sizeof(pname), "/dev/%s", name);
-	fd = open(pname, O_RDWR | O_CLOEXEC);
+	fd = open_p2pmem_node(name);
+	if (fd == -ENODEV)
+		return fail("test: %s: not a p2pmem device (see p2pmem list)", name);
 	if (fd < 0)
-		return fail("test: %s: %s", pname, strerror(errno));
-	blk = open(nvme, O_RDWR | O_DIRECT | O_CLOEXEC);
+		return fail("test: /dev/%s: %s", name, strerror(-fd));
+	blk = open_namespace(nvme, offset + size);
 	if (blk < 0) {
 		close(fd);
-		return fail("test: %s: %s", nvme, strerror(errno));
+		return 1;
 	}
-	block_pci(nvme, bdf, sizeof(bdf));
+	block_pci(blk, bdf, sizeof(bdf));
 	if (*bdf && !p2pmem_reach(name, bdf, &v) && !json)
 		printf("info %s\n", v.line);
 	buf = p2pmem_alloc(fd, size);
@@ -1099,28 +1180,48 @@ static int cmd_test(int argc, char **argv)
 		bad = fail("test: out of memory");
 		goto unmap;
 	}
-	/* What is on the disk goes back at the end. */
-	n = pread(blk, save, size, (off_t)offset);
-	if (step(n == (ssize_t)size, "saved the namespace's bytes at the offset to RAM")) {
+	/* What is on the disk goes back at the end, read and written O_DIRECT. */
+	if (step(io_full(blk, save, size, (off_t)offset, false),
+		 "saved the namespace's bytes at the offset to RAM")) {
 		bad = 1;
 		goto unmap;
 	}
+	/* From the pattern's write to the restore, no ^C or kill leaves it there. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGQUIT);
+	sigaddset(&stop, SIGTSTP);
+	sigprocmask(SIG_BLOCK, &stop, &old);
 	pattern_fill(want, size, 0x70327032);
 	memcpy(buf, want, size);
-	n = pwrite(blk, buf, size, (off_t)offset);
-	bad |= step(n == (ssize_t)size, "O_DIRECT write from p2p memory to the NVMe");
+	bad |= step(io_full(blk, buf, size, (off_t)offset, true),
+		    "O_DIRECT write from p2p memory to the NVMe");
 	memset(buf, 0, size);
-	n = pread(blk, buf, size, (off_t)offset);
-	bad |= step(n == (ssize_t)size, "O_DIRECT read from the NVMe into p2p memory");
+	bad |= step(io_full(blk, buf, size, (off_t)offset, false),
+		    "O_DIRECT read from the NVMe into p2p memory");
 	bad |= step(!memcmp(buf, want, size), "the p2p memory holds the bytes written");
-	n = pwrite(blk, save, size, (off_t)offset);
-	bad |= step(n == (ssize_t)size, "restored the namespace's original bytes");
-	if (json)
-		printf("{\"p2pmem\":\"%s\",\"nvme\":\"%s\",\"pci\":\"%s\",\"bytes\":%llu,\"result\":\"%s\"}\n",
-		       name, nvme, bdf, size, bad ? "fail" : "ok");
-	else
+	restored = io_full(blk, save, size, (off_t)offset, true) &&
+		   io_full(blk, want, size, (off_t)offset, false) &&
+		   !memcmp(want, save, size);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	bad |= step(restored, "restored the namespace's original bytes and read them back");
+	if (!restored)
+		fail("test: %s: the %llu bytes at offset %llu could NOT be restored",
+		     nvme, size, offset);
+	if (json) {
+		printf("{\"p2pmem\":");
+		json_str(name);
+		printf(",\"nvme\":");
+		json_str(nvme);
+		printf(",\"pci\":");
+		json_str(bdf);
+		printf(",\"bytes\":%llu,\"result\":\"%s\"}\n", size, bad ? "fail" : "ok");
+	} else {
 		printf("%s: %llu bytes through %s and %s\n", bad ? "FAILED" : "PASSED",
 		       size, name, nvme);
+	}
 unmap:
 	p2pmem_free(buf, size);
 out:
