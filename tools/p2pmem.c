@@ -883,7 +883,7 @@ static int bound_bar(const char *bdf)
 		if (!read_file(path, val, sizeof(val)))
 			bar = atoi(val);
 	}
-	if (n > 0)
+	if (n >= 0)
 		free(d);
 	return bar;
 }
