@@ -743,6 +743,7 @@ static int pci_match_of(const char *bdf, struct pci_match *m)
 	char path[PATH_MAX], val[16];
 	int i, ret;
 
+	memset(m, 0, sizeof(*m));	/* compared whole with memcmp() */
 	for (i = 0; i < 5; i++) {
 		snprintf(path, sizeof(path), PCIDEVS "/%s/%s", bdf, attrs[i]);
 		ret = read_file(path, val, sizeof(val));
