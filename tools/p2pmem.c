@@ -97,6 +97,24 @@ static int write_file(const char *path, const char *s)
 }
 
 /*
+ * Hold off the signals that end or stop a process from a terminal or a
+ * kill, so that a step that must be undone (a pattern on a disk, a fence
+ * on other devices) is undone before they act.  SIGKILL cannot be held.
+ */
+static void hold_signals(sigset_t *old)
+{
+	sigset_t stop;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGQUIT);
+	sigaddset(&stop, SIGTSTP);
+	sigprocmask(SIG_BLOCK, &stop, old);
+}
+
+/*
  * Length of the well-formed UTF-8 sequence at @s (1 for ASCII), or 0 when
  * @s does not start one: overlong forms, surrogates and code points past
  * U+10FFFF are not well-formed.
@@ -840,15 +858,13 @@ static int bind_bar(const char *bdf, int bar)
 	char id[128], drv[64];
 	char (*fenced)[32];
 	struct pci_match m;
-	sigset_t all, old;
+	sigset_t old;
 	int n, ret;
 
 	ret = pci_match_of(bdf, &m);
 	if (ret)
 		return ret;
-	/* No ^C may leave the ID or the fence behind. */
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
+	hold_signals(&old);
 	n = fence_others(bdf, &m, &fenced);
 	ret = n < 0 ? n : 0;
 	if (!ret) {
@@ -1136,7 +1152,7 @@ static int cmd_test(int argc, char **argv)
 	const char *name, *nvme = NULL;
 	unsigned char *buf, *save = NULL, *want = NULL;
 	struct p2pmem_verdict v;
-	sigset_t stop, old;
+	sigset_t old;
 	char bdf[32] = "";
 	int fd = -1, blk = -1, i, bad = 0;
 	bool restored;
@@ -1187,14 +1203,7 @@ static int cmd_test(int argc, char **argv)
 		bad = 1;
 		goto unmap;
 	}
-	/* From the pattern's write to the restore, no ^C or kill leaves it there. */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
-	sigaddset(&stop, SIGQUIT);
-	sigaddset(&stop, SIGTSTP);
-	sigprocmask(SIG_BLOCK, &stop, &old);
+	hold_signals(&old);
 	pattern_fill(want, size, 0x70327032);
 	memcpy(buf, want, size);
 	bad |= step(io_full(blk, buf, size, (off_t)offset, true),
