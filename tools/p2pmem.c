@@ -18,7 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -44,17 +48,35 @@ static int fail(const char *fmt, ...)
 
 /* ---- small helpers ------------------------------------------------------ */
 
+/*
+ * The first line of @path without its newline.  Fails (and leaves @buf
+ * empty) when the file cannot be read or is empty, so that no caller acts
+ * on a value it did not get.
+ */
 static int read_file(const char *path, char *buf, size_t len)
 {
 	FILE *f = fopen(path, "re");
+	int ret = 0;
 
+	buf[0] = '\0';
 	if (!f)
 		return -errno;
-	if (!fgets(buf, (int)len, f))
+	if (!fgets(buf, (int)len, f)) {
+		ret = ferror(f) ? -EIO : -ENODATA;
 		buf[0] = '\0';
+	}
 	fclose(f);
 	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
+	return ret;
+}
+
+/* "0x" and 1 to 8 hex digits, as sysfs prints PCI IDs and class codes. */
+static bool is_hex_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 2 && n <= 10 && s[0] == '0' && s[1] == 'x' &&
+	       strspn(s + 2, "0123456789abcdefABCDEF") == n - 2;
 }
 
 static int write_file(const char *path, const char *s)
@@ -74,16 +96,89 @@ static int write_file(const char *path, const char *s)
 	return 0;
 }
 
-static void json_str(const char *s)
+/*
+ * Hold off the signals that end or stop a process from a terminal or a
+ * kill, so that a step that must be undone (a pattern on a disk, a fence
+ * on other devices) is undone before they act.  SIGKILL cannot be held.
+ */
+static void hold_signals(sigset_t *old)
 {
+	sigset_t stop;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGQUIT);
+	sigaddset(&stop, SIGTSTP);
+	sigprocmask(SIG_BLOCK, &stop, old);
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence at @s (1 for ASCII), or 0 when
+ * @s does not start one: overlong forms, surrogates and code points past
+ * U+10FFFF are not well-formed.
+ */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned int cp;
+	size_t n, i;
+
+	if (*s < 0x80)
+		return 1;
+	if (*s >= 0xc2 && *s <= 0xdf)
+		n = 2, cp = *s & 0x1f;
+	else if (*s >= 0xe0 && *s <= 0xef)
+		n = 3, cp = *s & 0x0f;
+	else if (*s >= 0xf0 && *s <= 0xf4)
+		n = 4, cp = *s & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)	/* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/*
+ * The one place a string becomes JSON: quotes and backslashes escaped,
+ * control characters as escapes, well-formed UTF-8 kept, and every byte
+ * that is not part of well-formed UTF-8 (sysfs values, device paths and
+ * file names are bytes) replaced by U+FFFD.
+ */
+static void json_str(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n;
+
 	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
+	while (*s) {
+		n = utf8_len(s);
+		if (n > 1) {
+			fwrite(s, 1, n, stdout);
+			s += n;
+			continue;
+		}
+		if (!n)
+			fputs("\\ufffd", stdout);
+		else if (*s == '"' || *s == '\\')
 			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
+		else if (*s == '\n')
+			fputs("\\n", stdout);
+		else if (*s == '\t')
+			fputs("\\t", stdout);
+		else if (*s == '\r')
+			fputs("\\r", stdout);
+		else if (*s < 0x20 || *s == 0x7f)
 			printf("\\u%04x", *s);
 		else
 			putchar(*s);
+		s++;
 	}
 	putchar('"');
 }
@@ -107,6 +202,20 @@ static bool pci_exists(const char *bdf)
 		return false;
 	snprintf(path, sizeof(path), PCIDEVS "/%s", bdf);
 	return access(path, F_OK) == 0;
+}
+
+/* "vvvv:dddd" of @bdf from sysfs; a part that cannot be read is "????". */
+static void pci_id(const char *bdf, char *buf, size_t len)
+{
+	char path[PATH_MAX], v[16], d[16];
+
+	snprintf(path, sizeof(path), PCIDEVS "/%s/vendor", bdf);
+	if (read_file(path, v, sizeof(v)) || !is_hex_id(v))
+		strcpy(v, "0x????");
+	snprintf(path, sizeof(path), PCIDEVS "/%s/device", bdf);
+	if (read_file(path, d, sizeof(d)) || !is_hex_id(d))
+		strcpy(d, "0x????");
+	snprintf(buf, len, "%s:%s", v + 2, d + 2);
 }
 
 /* The driver bound to @bdf, or "" when none. */
@@ -135,47 +244,112 @@ static struct kmod_ctx *kmod_open(void)
 	return ctx;
 }
 
-/* Is every NAME=VALUE's NAME a parameter the module declares? */
-static int check_params(struct kmod_module *mod, int argc, char **argv)
-{
-	struct kmod_list *info = NULL, *l;
-	char known[512] = "";
-	int i, ret = 0;
+/* The kernel refuses a string (charp) parameter longer than this (ENOSPC). */
+#define CHARP_MAX 1024
 
-	if (kmod_module_get_info(mod, &info) < 0)
-		return 0;	/* cannot tell: let the kernel judge */
+/* The modinfo entry @key ("parm", "parmtype") for parameter @name (@n bytes). */
+static const char *modinfo_param(struct kmod_list *info, const char *key,
+				 const char *name, size_t n)
+{
+	struct kmod_list *l;
+
 	kmod_list_foreach(l, info) {
-		const char *key = kmod_module_info_get_key(l);
 		const char *val = kmod_module_info_get_value(l);
 
-		if (strcmp(key, "parm") || !val)
+		if (!strcmp(kmod_module_info_get_key(l), key) && val &&
+		    !strncmp(val, name, n) && val[n] == ':')
+			return val + n + 1;
+	}
+	return NULL;
+}
+
+/* The names of the module's parameters, for a message; malloc()ed. */
+static char *param_names(struct kmod_list *info)
+{
+	struct kmod_list *l;
+	char *names = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&names, &len);
+	bool first = true;
+
+	if (!f)
+		return NULL;
+	kmod_list_foreach(l, info) {
+		const char *val = kmod_module_info_get_value(l);
+
+		if (strcmp(kmod_module_info_get_key(l), "parm") || !val)
 			continue;
-		snprintf(known + strlen(known), sizeof(known) - strlen(known),
-			 "%s%.*s", *known ? " " : "", (int)strcspn(val, ":"), val);
+		fprintf(f, "%s%.*s", first ? "" : " ", (int)strcspn(val, ":"), val);
+		first = false;
+	}
+	fclose(f);
+	return names;
+}
+
+/*
+ * Is every argument NAME=VALUE, NAME a parameter the module declares, and
+ * VALUE one the kernel takes whole?  The arguments reach the kernel as one
+ * space-separated string: a VALUE with a space or a quote would be split
+ * or parsed into something else.
+ */
+static int check_params(struct kmod_module *mod, int argc, char **argv)
+{
+	struct kmod_list *info = NULL;
+	const char *type;
+	char *names;
+	int i, ret = 0;
+
+	for (i = 0; i < argc && !ret; i++) {
+		size_t n = strcspn(argv[i], "=");
+
+		if (!argv[i][n] || !n)
+			ret = fail("bad parameter \"%s\": expected NAME=VALUE", argv[i]);
+		else if (strpbrk(argv[i], " \t\n\""))
+			ret = fail("parameter %.*s: spaces and quotes are not supported in a value",
+				   (int)n, argv[i]);
+	}
+	if (ret)
+		return ret;
+	if (kmod_module_get_info(mod, &info) < 0)
+		return 0;	/* cannot tell: let the kernel judge */
+	for (i = 0; i < argc && !ret; i++) {
+		size_t n = strcspn(argv[i], "="), len = strlen(argv[i] + n + 1);
+
+		if (!modinfo_param(info, "parm", argv[i], n)) {
+			names = param_names(info);
+			ret = fail("unknown parameter \"%.*s\" (the module has: %s)",
+				   (int)n, argv[i], names ? names : "?");
+			free(names);
+			break;
+		}
+		type = modinfo_param(info, "parmtype", argv[i], n);
+		if (type && !strcmp(type, "charp") && len > CHARP_MAX)
+			ret = fail("parameter %.*s: value too long (%zu bytes, the kernel takes at most %d)",
+				   (int)n, argv[i], len, CHARP_MAX);
 	}
 	kmod_module_info_free_list(info);
-	for (i = 0; i < argc; i++) {
-		size_t n = strcspn(argv[i], "=");
-		const char *p = known;
-		bool found = false;
-
-		if (!argv[i][n] || !n) {
-			ret = fail("bad parameter \"%s\": expected NAME=VALUE", argv[i]);
-			break;
-		}
-		while (*p && !found) {
-			size_t m = strcspn(p, " ");
-
-			found = m == n && !strncmp(p, argv[i], n);
-			p += m + (p[m] == ' ');
-		}
-		if (!found) {
-			ret = fail("unknown parameter \"%.*s\" (the module has: %s)",
-				   (int)n, argv[i], known);
-			break;
-		}
-	}
 	return ret;
+}
+
+/* "A B C" from @argv, whole; malloc()ed. */
+static char *join_params(int argc, char **argv)
+{
+	size_t len = 1;
+	char *opts;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	opts = malloc(len);
+	if (!opts)
+		return NULL;
+	opts[0] = '\0';
+	for (i = 0; i < argc; i++) {
+		if (i)
+			strcat(opts, " ");
+		strcat(opts, argv[i]);
+	}
+	return opts;
 }
 
 static int cmd_load(int argc, char **argv)
@@ -183,10 +357,10 @@ static int cmd_load(int argc, char **argv)
 	struct kmod_list *list = NULL;
 	struct kmod_module *mod = NULL;
 	const char *ko = NULL;
-	char opts[1024] = "";
+	char *opts = NULL;
 	struct kmod_ctx *ctx;
 	struct utsname u;
-	int i, err, ret = 1;
+	int err, ret = 1;
 
 	if (argc > 1 && !strcmp(argv[1], "--ko")) {
 		if (argc < 3)
@@ -217,9 +391,11 @@ static int cmd_load(int argc, char **argv)
 	}
 	if (check_params(mod, argc - 1, argv + 1))
 		goto out;
-	for (i = 1; i < argc; i++)
-		snprintf(opts + strlen(opts), sizeof(opts) - strlen(opts), "%s%s",
-			 *opts ? " " : "", argv[i]);
+	opts = join_params(argc - 1, argv + 1);
+	if (!opts) {
+		fail("load: out of memory");
+		goto out;
+	}
 	err = kmod_module_insert_module(mod, 0, opts);
 	switch (err) {
 	case 0:
@@ -239,10 +415,14 @@ static int cmd_load(int argc, char **argv)
 	case -EINVAL:
 		fail("load: the module refused its parameters \"%s\" (see dmesg)", opts);
 		break;
+	case -ENOSPC:
+		fail("load: the kernel refused a parameter value as too long (see dmesg)");
+		break;
 	default:
 		fail("load: %s: %s (see dmesg)", MODNAME, strerror(-err));
 	}
 out:
+	free(opts);
 	if (mod)
 		kmod_module_unref(mod);
 	kmod_unref(ctx);
@@ -422,7 +602,7 @@ static int list_tree(void)
 	struct p2pmem_info *d;
 	struct pci_node *v;
 	struct p2pmem_verdict r;
-	char drv[64], idv[16], idd[16], path[PATH_MAX], sz[32], root[64] = "";
+	char drv[64], id[32], sz[32], root[64] = "";
 	int n, nd, i, j, k, first = 1;
 
 	nd = p2pmem_list(&d);
@@ -440,17 +620,17 @@ static int list_tree(void)
 		const char *kind = pci_kind(v[i].bdf);
 		bool bridge = !strcmp(kind, "bridge") || !strcmp(kind, "host-bridge");
 
-		snprintf(path, sizeof(path), PCIDEVS "/%s/vendor", v[i].bdf);
-		read_file(path, idv, sizeof(idv));
-		snprintf(path, sizeof(path), PCIDEVS "/%s/device", v[i].bdf);
-		read_file(path, idd, sizeof(idd));
+		pci_id(v[i].bdf, id, sizeof(id));
 		pci_driver(v[i].bdf, drv, sizeof(drv));
 		if (json) {
 			printf("%s{\"pci\":", first ? "" : ",");
 			first = 0;
 			json_str(v[i].bdf);
-			printf(",\"depth\":%d,\"id\":\"%s:%s\",\"kind\":\"%s\",\"driver\":",
-			       v[i].depth - 1, idv + 2, idd + 2, kind);
+			printf(",\"depth\":%d,\"id\":", v[i].depth - 1);
+			json_str(id);
+			printf(",\"kind\":");
+			json_str(kind);
+			printf(",\"driver\":");
 			json_str(drv);
 			printf(",\"p2pmem\":[");
 			for (j = 0, k = 0; j < nd; j++)
@@ -474,8 +654,8 @@ static int list_tree(void)
 			snprintf(root, sizeof(root), "%.*s", (int)strcspn(dom + 1, "/"), dom + 1);
 			printf("%s\n", root);
 		}
-		printf("%*s%s [%s:%s] %s%s%s", 2 * v[i].depth - 2, "", v[i].bdf,
-		       idv + 2, idd + 2, kind, *drv ? " " : "", drv);
+		printf("%*s%s [%s] %s%s%s", 2 * v[i].depth - 2, "", v[i].bdf,
+		       id, kind, *drv ? " " : "", drv);
 		for (j = 0; j < nd; j++)
 			if (!strcmp(d[j].pci, v[i].bdf))
 				printf("  <%s %s %s>", d[j].name,
@@ -522,15 +702,24 @@ static int cmd_info(int argc, char **argv)
 	if (ret)
 		return fail("info: %s: %s", argv[1],
 			    ret == -ENODEV ? "no such p2pmem device" : strerror(-ret));
-	printf(json ? "{\"name\":\"%s\",\"pci\":\"%s\",\"id\":\"%04x:%04x\"" :
-		      "name: %s\npci: %s\nid: %04x:%04x\n",
-	       d.name, d.pci, d.vendor, d.device);
+	if (json) {
+		printf("{\"name\":");
+		json_str(d.name);
+		printf(",\"pci\":");
+		json_str(d.pci);
+		printf(",\"id\":\"%04x:%04x\"", d.vendor, d.device);
+	} else {
+		printf("name: %s\npci: %s\nid: %04x:%04x\n", d.name, d.pci,
+		       d.vendor, d.device);
+	}
 	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
 		snprintf(path, sizeof(path), "/sys/class/p2pmem/%s/%s", d.name, attrs[i]);
 		if (read_file(path, val, sizeof(val)))
 			continue;
 		if (json) {
-			printf(",\"%s\":", attrs[i]);
+			putchar(',');
+			json_str(attrs[i]);
+			putchar(':');
 			json_str(val);
 		} else {
 			printf("%s: %s\n", attrs[i], val);
@@ -556,11 +745,171 @@ static int cmd_info(int argc, char **argv)
 
 /* ---- bind / unbind ------------------------------------------------------ */
 
+/* What a device's driver_override holds while bind --bar fences it off. */
+#define FENCE "p2pmem-bind-in-progress"
+
+/* vendor, device, subsystem IDs and class of @bdf, hex without "0x". */
+struct pci_match {
+	char id[5][16];
+};
+
+static int pci_match_of(const char *bdf, struct pci_match *m)
+{
+	static const char *const attrs[] = {
+		"vendor", "device", "subsystem_vendor", "subsystem_device", "class",
+	};
+	char path[PATH_MAX], val[16];
+	int i, ret;
+
+	memset(m, 0, sizeof(*m));	/* compared whole with memcmp() */
+	for (i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), PCIDEVS "/%s/%s", bdf, attrs[i]);
+		ret = read_file(path, val, sizeof(val));
+		if (ret)
+			return ret;
+		if (!is_hex_id(val))
+			return -EINVAL;
+		snprintf(m->id[i], sizeof(m->id[i]), "%s", val + 2);
+	}
+	return 0;
+}
+
+static bool override_is(const char *bdf, const char *want)
+{
+	char path[PATH_MAX], val[64];
+
+	snprintf(path, sizeof(path), PCIDEVS "/%s/driver_override", bdf);
+	if (read_file(path, val, sizeof(val)))
+		return false;
+	if (!strcmp(val, "(null)"))	/* how an unset one reads */
+		val[0] = '\0';
+	return !strcmp(val, want);
+}
+
+static int set_override(const char *bdf, const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCIDEVS "/%s/driver_override", bdf);
+	return write_file(path, *val ? val : "\n");
+}
+
+static void lift_fence(char (*fenced)[32], int n)
+{
+	while (n-- > 0)
+		if (override_is(fenced[n], FENCE))
+			set_override(fenced[n], "");
+	free(fenced);
+}
+
+/*
+ * new_id makes the driver probe every unbound device its ID matches, at
+ * once and until remove_id.  Every other unbound device @m matches that
+ * has no driver_override of its own gets one naming no driver for that
+ * time; lift_fence() takes it off again.  Returns how many, or -errno.
+ */
+static int fence_others(const char *bdf, const struct pci_match *m, char (**fenced)[32])
+{
+	char (*v)[32] = NULL, (*grown)[32], drv[64];
+	struct pci_match o;
+	struct dirent *e;
+	int n = 0, ret = 0;
+	DIR *dir = opendir(PCIDEVS);
+
+	*fenced = NULL;
+	if (!dir)
+		return -errno;
+	while ((e = readdir(dir))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, bdf) ||
+		    strlen(e->d_name) >= sizeof(*v) || pci_match_of(e->d_name, &o) ||
+		    memcmp(&o, m, sizeof(o)))
+			continue;
+		pci_driver(e->d_name, drv, sizeof(drv));
+		if (*drv || !override_is(e->d_name, ""))
+			continue;
+		grown = realloc(v, (n + 1) * sizeof(*v));
+		if (!grown) {
+			ret = -ENOMEM;
+			break;
+		}
+		v = grown;
+		ret = set_override(e->d_name, FENCE);
+		if (ret)
+			break;
+		snprintf(v[n++], sizeof(*v), "%s", e->d_name);
+	}
+	closedir(dir);
+	if (ret) {
+		lift_fence(v, n);
+		return ret;
+	}
+	*fenced = v;
+	return n;
+}
+
+/*
+ * The module takes the BAR from a dynamic ID's driver_data (BAR + 1), and
+ * only new_id adds one.  It matches exactly this device's IDs, the other
+ * devices it would match are fenced off while it exists, and remove_id
+ * names it exactly (a plain "VVVV DDDD" could remove one from ids=).
+ */
+static int bind_bar(const char *bdf, int bar)
+{
+	char id[128], drv[64];
+	char (*fenced)[32];
+	struct pci_match m;
+	sigset_t old;
+	int n, ret;
+
+	ret = pci_match_of(bdf, &m);
+	if (ret)
+		return ret;
+	hold_signals(&old);
+	n = fence_others(bdf, &m, &fenced);
+	ret = n < 0 ? n : 0;
+	if (!ret) {
+		snprintf(id, sizeof(id), "%s %s %s %s %s ffffff %x", m.id[0], m.id[1],
+			 m.id[2], m.id[3], m.id[4], bar + 1);
+		ret = write_file(DRIVER "/new_id", id);
+	}
+	if (!ret) {
+		pci_driver(bdf, drv, sizeof(drv));
+		if (strcmp(drv, "p2pmem"))
+			ret = write_file(DRIVER "/bind", bdf);
+		snprintf(id, sizeof(id), "%s %s %s %s %s ffffff", m.id[0], m.id[1],
+			 m.id[2], m.id[3], m.id[4]);
+		write_file(DRIVER "/remove_id", id);
+	}
+	lift_fence(fenced, n < 0 ? 0 : n);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
+/* The BAR the p2pmem device of @bdf publishes, or -1. */
+static int bound_bar(const char *bdf)
+{
+	struct p2pmem_info *d;
+	char path[PATH_MAX], val[16];
+	int n, i, bar = -1;
+
+	n = p2pmem_list(&d);
+	for (i = 0; i < n && bar < 0; i++) {
+		if (strcmp(d[i].pci, bdf))
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/p2pmem/%s/bar", d[i].name);
+		if (!read_file(path, val, sizeof(val)))
+			bar = atoi(val);
+	}
+	if (n >= 0)
+		free(d);
+	return bar;
+}
+
 static int cmd_bind(int argc, char **argv)
 {
-	char path[PATH_MAX], drv[64], id[128], v[16], d[16];
+	char drv[64];
 	const char *bdf;
-	int bar = -1, ret;
+	int bar = -1, got, ret;
 
 	if (argc == 4 && !strcmp(argv[2], "--bar"))
 		bar = atoi(argv[3]);
@@ -579,30 +928,25 @@ static int cmd_bind(int argc, char **argv)
 	if (*drv)
 		return fail("bind: %s is bound to %s; unbind it from %s first", bdf, drv, drv);
 
-	snprintf(path, sizeof(path), PCIDEVS "/%s/driver_override", bdf);
-	ret = write_file(path, "p2pmem");
+	/* driver_override: the driver binds this device and no other. */
+	ret = set_override(bdf, "p2pmem");
 	if (ret)
-		return fail("bind: %s: %s", path, strerror(-ret));
-	if (bar >= 0) {
-		/* The BAR travels as a dynamic ID's driver_data (BAR + 1). */
-		snprintf(path, sizeof(path), PCIDEVS "/%s/vendor", bdf);
-		read_file(path, v, sizeof(v));
-		snprintf(path, sizeof(path), PCIDEVS "/%s/device", bdf);
-		read_file(path, d, sizeof(d));
-		snprintf(id, sizeof(id), "%s %s ffffffff ffffffff 0 0 %x", v + 2, d + 2, bar + 1);
-		ret = write_file(DRIVER "/new_id", id);
-	}
-	pci_driver(bdf, drv, sizeof(drv));
-	if (!ret && strcmp(drv, "p2pmem"))
+		return fail("bind: %s: driver_override: %s", bdf, strerror(-ret));
+	if (bar >= 0)
+		ret = bind_bar(bdf, bar);
+	else
 		ret = write_file(DRIVER "/bind", bdf);
-	if (bar >= 0) {
-		snprintf(id, sizeof(id), "%s %s", v + 2, d + 2);
-		write_file(DRIVER "/remove_id", id);
-	}
 	if (ret) {
-		snprintf(path, sizeof(path), PCIDEVS "/%s/driver_override", bdf);
-		write_file(path, "\n");
+		set_override(bdf, "");
 		return fail("bind: %s: %s (see dmesg)", bdf, strerror(-ret));
+	}
+	/* An ids= entry naming a BAR for these IDs is matched first. */
+	got = bound_bar(bdf);
+	if (bar >= 0 && got != bar) {
+		write_file(DRIVER "/unbind", bdf);
+		set_override(bdf, "");
+		return fail("bind: %s got BAR %d, not %d (does the module's ids= name a BAR for its IDs?)",
+			    bdf, got, bar);
 	}
 	printf("bound %s to p2pmem\n", bdf);
 	return 0;
@@ -610,7 +954,7 @@ static int cmd_bind(int argc, char **argv)
 
 static int cmd_unbind(int argc, char **argv)
 {
-	char path[PATH_MAX], drv[64];
+	char drv[64];
 	int ret;
 
 	if (argc != 2)
@@ -624,8 +968,7 @@ static int cmd_unbind(int argc, char **argv)
 	ret = write_file(DRIVER "/unbind", argv[1]);
 	if (ret)
 		return fail("unbind: %s: %s", argv[1], strerror(-ret));
-	snprintf(path, sizeof(path), PCIDEVS "/%s/driver_override", argv[1]);
-	write_file(path, "\n");
+	set_override(argv[1], "");
 	printf("unbound %s from p2pmem\n", argv[1]);
 	return 0;
 }
@@ -700,14 +1043,17 @@ static unsigned long long parse_size(const char *s)
 	}
 }
 
-/* Which PCI function holds block device @dev (/dev/nvme0n1)? */
-static void block_pci(const char *dev, char *bdf, size_t len)
+/* Which PCI function holds the block device open as @fd? */
+static void block_pci(int fd, char *bdf, size_t len)
 {
 	char path[PATH_MAX], real[PATH_MAX], *p, *last = NULL;
-	const char *base = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
+	struct stat st;
 
 	bdf[0] = '\0';
-	snprintf(path, sizeof(path), "/sys/class/block/%s", base);
+	if (fstat(fd, &st) || !S_ISBLK(st.st_mode))
+		return;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(st.st_rdev),
+		 minor(st.st_rdev));
 	if (!realpath(path, real))
 		return;
 	for (p = strtok(real, "/"); p; p = strtok(NULL, "/"))
@@ -715,6 +1061,82 @@ static void block_pci(const char *dev, char *bdf, size_t len)
 			last = p;
 	if (last)
 		snprintf(bdf, len, "%s", last);
+}
+
+/*
+ * Open /dev/@name only if it is the node of p2pmem device @name: test
+ * writes through whatever it maps, and /dev/sda or a file would lose data.
+ */
+static int open_p2pmem_node(const char *name)
+{
+	char path[PATH_MAX], dev[32];
+	unsigned int maj, min;
+	struct stat st;
+	int fd;
+
+	if (!*name || strchr(name, '/') || strlen(name) > NAME_MAX)
+		return -ENODEV;
+	snprintf(path, sizeof(path), "/sys/class/p2pmem/%s/dev", name);
+	if (read_file(path, dev, sizeof(dev)) || sscanf(dev, "%u:%u", &maj, &min) != 2)
+		return -ENODEV;
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISCHR(st.st_mode) ||
+	    st.st_rdev != makedev(maj, min)) {
+		close(fd);
+		return -ENODEV;
+	}
+	return fd;
+}
+
+/*
+ * The namespace, exclusively: O_EXCL on a block device fails with EBUSY
+ * while it is mounted or held O_EXCL by anyone else, and keeps others from
+ * doing so while the pattern is on it.
+ */
+static int open_namespace(const char *nvme, unsigned long long end)
+{
+	unsigned long long bytes;
+	struct stat st;
+	int fd;
+
+	fd = open(nvme, O_RDWR | O_DIRECT | O_EXCL | O_CLOEXEC);
+	if (fd < 0) {
+		fail("test: %s: %s", nvme, errno == EBUSY ?
+		     "in use (mounted or opened exclusively)" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) || !S_ISBLK(st.st_mode)) {
+		close(fd);
+		fail("test: %s: not a block device", nvme);
+		return -1;
+	}
+	if (ioctl(fd, BLKGETSIZE64, &bytes) || end > bytes) {
+		close(fd);
+		fail("test: %s: --offset plus --size is past its end", nvme);
+		return -1;
+	}
+	return fd;
+}
+
+/* pread/pwrite the whole of @len, or fail. */
+static bool io_full(int fd, void *buf, size_t len, off_t off, bool wr)
+{
+	ssize_t n;
+
+	while (len) {
+		n = wr ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		buf = (char *)buf + n;
+		len -= n;
+		off += n;
+	}
+	return true;
 }
 
 static int step(bool ok, const char *what)
@@ -730,9 +1152,10 @@ static int cmd_test(int argc, char **argv)
 	const char *name, *nvme = NULL;
 	unsigned char *buf, *save = NULL, *want = NULL;
 	struct p2pmem_verdict v;
-	char bdf[32] = "", pname[32];
+	sigset_t old;
+	char bdf[32] = "";
 	int fd = -1, blk = -1, i, bad = 0;
-	ssize_t n;
+	bool restored;
 
 	if (argc < 2)
 		return fail("usage: p2pmem test p2pmemN --nvme /dev/nvmeXnY [--size N] [--offset N]");
@@ -749,18 +1172,19 @@ static int cmd_test(int argc, char **argv)
 	}
 	if (i != argc || !nvme)
 		return fail("usage: p2pmem test p2pmemN --nvme /dev/nvmeXnY [--size N] [--offset N]");
-	if (!size || size % 4096 || offset % 4096)
+	if (!size || size % 4096 || offset % 4096 || size > SIZE_MAX || offset + size < offset)
 		return fail("test: --size and --offset must be multiples of 4096 (size not 0)");
-	snprintf(pname, sizeof(pname), "/dev/%s", name);
-	fd = open(pname, O_RDWR | O_CLOEXEC);
+	fd = open_p2pmem_node(name);
+	if (fd == -ENODEV)
+		return fail("test: %s: not a p2pmem device (see p2pmem list)", name);
 	if (fd < 0)
-		return fail("test: %s: %s", pname, strerror(errno));
-	blk = open(nvme, O_RDWR | O_DIRECT | O_CLOEXEC);
+		return fail("test: /dev/%s: %s", name, strerror(-fd));
+	blk = open_namespace(nvme, offset + size);
 	if (blk < 0) {
 		close(fd);
-		return fail("test: %s: %s", nvme, strerror(errno));
+		return 1;
 	}
-	block_pci(nvme, bdf, sizeof(bdf));
+	block_pci(blk, bdf, sizeof(bdf));
 	if (*bdf && !p2pmem_reach(name, bdf, &v) && !json)
 		printf("info %s\n", v.line);
 	buf = p2pmem_alloc(fd, size);
@@ -773,28 +1197,41 @@ static int cmd_test(int argc, char **argv)
 		bad = fail("test: out of memory");
 		goto unmap;
 	}
-	/* What is on the disk goes back at the end. */
-	n = pread(blk, save, size, (off_t)offset);
-	if (step(n == (ssize_t)size, "saved the namespace's bytes at the offset to RAM")) {
+	/* What is on the disk goes back at the end, read and written O_DIRECT. */
+	if (step(io_full(blk, save, size, (off_t)offset, false),
+		 "saved the namespace's bytes at the offset to RAM")) {
 		bad = 1;
 		goto unmap;
 	}
+	hold_signals(&old);
 	pattern_fill(want, size, 0x70327032);
 	memcpy(buf, want, size);
-	n = pwrite(blk, buf, size, (off_t)offset);
-	bad |= step(n == (ssize_t)size, "O_DIRECT write from p2p memory to the NVMe");
+	bad |= step(io_full(blk, buf, size, (off_t)offset, true),
+		    "O_DIRECT write from p2p memory to the NVMe");
 	memset(buf, 0, size);
-	n = pread(blk, buf, size, (off_t)offset);
-	bad |= step(n == (ssize_t)size, "O_DIRECT read from the NVMe into p2p memory");
+	bad |= step(io_full(blk, buf, size, (off_t)offset, false),
+		    "O_DIRECT read from the NVMe into p2p memory");
 	bad |= step(!memcmp(buf, want, size), "the p2p memory holds the bytes written");
-	n = pwrite(blk, save, size, (off_t)offset);
-	bad |= step(n == (ssize_t)size, "restored the namespace's original bytes");
-	if (json)
-		printf("{\"p2pmem\":\"%s\",\"nvme\":\"%s\",\"pci\":\"%s\",\"bytes\":%llu,\"result\":\"%s\"}\n",
-		       name, nvme, bdf, size, bad ? "fail" : "ok");
-	else
+	restored = io_full(blk, save, size, (off_t)offset, true) &&
+		   io_full(blk, want, size, (off_t)offset, false) &&
+		   !memcmp(want, save, size);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	bad |= step(restored, "restored the namespace's original bytes and read them back");
+	if (!restored)
+		fail("test: %s: the %llu bytes at offset %llu could NOT be restored",
+		     nvme, size, offset);
+	if (json) {
+		printf("{\"p2pmem\":");
+		json_str(name);
+		printf(",\"nvme\":");
+		json_str(nvme);
+		printf(",\"pci\":");
+		json_str(bdf);
+		printf(",\"bytes\":%llu,\"result\":\"%s\"}\n", size, bad ? "fail" : "ok");
+	} else {
 		printf("%s: %llu bytes through %s and %s\n", bad ? "FAILED" : "PASSED",
 		       size, name, nvme);
+	}
 unmap:
 	p2pmem_free(buf, size);
 out:

@@ -558,6 +558,22 @@ check "... naming the parameters the module has" sh -c "p2pmem load bogus=1 2>&1
 refute "p2pmem load ids=zzzz: a bad value is refused by the module" p2pmem load adopt=0 nvme_cmb=0 ids=zzzz
 check "... and the CLI says so" sh -c "p2pmem load ids=zzzz 2>&1 | grep -q 'refused its parameters'"
 refute "... leaving nothing loaded" test -d /sys/module/p2pmem
+# Parameters reach the module whole, or not at all: a string parameter may
+# be up to 1024 bytes (the kernel's limit), the command line longer.
+ids_list() { # N -> "1af4:1110" and N more IDs that no device has
+	local i=0 s=1af4:1110
+	while [ $i -lt $1 ]; do s=$s,1af4:$(printf %04x $((0x2000 + i))); i=$((i + 1)); done
+	echo $s
+}
+LONGIDS=$(ids_list 101)
+check "p2pmem load adopt=0 nvme_cmb=0 ids=<${#LONGIDS} bytes>" p2pmem load adopt=0 nvme_cmb=0 ids=$LONGIDS
+is "... gives the module the whole value" "$(cat /sys/module/p2pmem/parameters/ids 2>/dev/null)" "$LONGIDS"
+[ -d /sys/module/p2pmem ] && rmmod p2pmem
+TOOLONG=$(ids_list 110)
+refute "p2pmem load ids=<${#TOOLONG} bytes>: more than the kernel takes, refused" p2pmem load adopt=0 nvme_cmb=0 ids=$TOOLONG
+check "... saying so" sh -c "p2pmem load adopt=0 nvme_cmb=0 ids=$TOOLONG 2>&1 | grep -q 'parameter ids: value too long (${#TOOLONG} bytes, the kernel takes at most 1024)'"
+refute "... leaving nothing loaded" test -d /sys/module/p2pmem
+[ -d /sys/module/p2pmem ] && rmmod p2pmem
 check "p2pmem load ids=1af4:1110 adopt=0 nvme_cmb=0 (libkmod lookup)" \
 	p2pmem load ids=1af4:1110 adopt=0 nvme_cmb=0
 is "... loaded with those parameters" "$(cat /sys/module/p2pmem/parameters/ids)" 1af4:1110
@@ -621,6 +637,43 @@ if [ $P2P_DATA = yes ]; then
 	dd if=$NV of=/tmp/after bs=1M count=4 iflag=direct 2>/dev/null
 	check "... and leaves the namespace's bytes as they were" cmp /tmp/before /tmp/after
 fi
+# p2pmem test maps its first argument and writes a pattern through the
+# mapping: anything but a p2pmem node there (a disk, a file) loses data.
+NVCB=$(basename $NVC)
+dd if=$NVC of=/tmp/nvc.before bs=1M count=4 iflag=direct 2>/dev/null
+refute "p2pmem test $NVCB (a disk, not a p2pmem node) --nvme $NV: refused" p2pmem test $NVCB --nvme $NV
+check "... saying it is no p2pmem device" sh -c "p2pmem test $NVCB --nvme $NV 2>&1 | grep -q '$NVCB: not a p2pmem device'"
+sync
+dd if=$NVC of=/tmp/nvc.after bs=1M count=4 iflag=direct 2>/dev/null
+check "... and $NVC's bytes are unchanged" cmp /tmp/nvc.before /tmp/nvc.after
+dd if=/dev/urandom of=/tmp/victim bs=1M count=4 2>/dev/null
+cp /tmp/victim /tmp/victim.orig
+refute "p2pmem test ../tmp/victim (a regular file) --nvme $NV: refused" p2pmem test ../tmp/victim --nvme $NV
+check "... and the file is unchanged" cmp /tmp/victim /tmp/victim.orig
+# A namespace in use elsewhere (mounted, or opened O_EXCL) is refused.
+p2pmem_test excl $NV > /tmp/excl.out &
+EP=$!
+wait_for 50 grep -q EXCLUSIVE /tmp/excl.out
+check "another process holds $NV exclusively" grep -q EXCLUSIVE /tmp/excl.out
+refute "p2pmem test $C --nvme $NV while it is held O_EXCL: refused" p2pmem test $C --nvme $NV
+check "... saying it is in use" sh -c "p2pmem test $C --nvme $NV 2>&1 | grep -q '$NV: in use (mounted or opened exclusively)'"
+kill -USR1 $EP; wait $EP
+# --json output is JSON whatever the strings hold.
+for a in "list" "list -t" "info $C" "check $NVPCI"; do
+	check "p2pmem --json $a is valid JSON" sh -c "p2pmem --json $a | json_check"
+done
+if [ $P2P_DATA = yes ]; then
+	# A --nvme path (a symlink to the namespace) with a quote, a backslash,
+	# a tab, a control character and a byte that is not UTF-8.
+	W=$(printf '/tmp/q"b\\t\t\001\377')
+	ln -s $NV "$W"
+	p2pmem --json test $C --nvme "$W" > /tmp/json.test 2>/dev/null
+	sed 's/^/#   /' /tmp/json.test
+	check "p2pmem --json test with such a --nvme path prints valid JSON" sh -c "json_check < /tmp/json.test"
+	check "... with the path escaped (\\\", \\\\, \\t, \\u0001, \\ufffd)" \
+		grep -qF '"nvme":"/tmp/q\"b\\t\t\u0001\ufffd"' /tmp/json.test
+	rm -f "$W"
+fi
 p2pmem_test hold /dev/$C > /tmp/hold4.out &
 HP=$!
 wait_for 50 grep -q HOLDING /tmp/hold4.out
@@ -650,6 +703,38 @@ check "p2pmem unload" p2pmem unload
 udevadm settle
 refute "udev: ... and it goes away with the module" test -e /dev/p2pmem/by-serial/nvme-p2pcmb0
 check "p2pmem load --ko FILE (a module outside /lib/modules)" p2pmem load --ko $KO adopt=0 nvme_cmb=0
+# bind --bar binds the one device named, never another unbound device with
+# the same IDs: hot-add a second ivshmem (1af4:1110) on the empty port dp3.
+drv_of() { basename "$(readlink /sys/bus/pci/devices/$1/driver 2>/dev/null)" 2>/dev/null; }
+other_iv() {
+	local d
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat $d/vendor)" = 0x1af4 ] && [ "$(cat $d/device)" = 0x1110 ] &&
+			[ "${d##*/}" != "$IV" ] && { echo "${d##*/}"; return; }
+	done
+}
+has_other_iv() { test -n "$(other_iv)"; }
+check "p2pmem unbind $IV (bound again by its driver_override)" p2pmem unbind $IV
+echo 'HOTPLUG {"execute":"device_add","arguments":{"driver":"ivshmem-plain","id":"iv1","memdev":"shm2","bus":"dp3"}}'
+wait_for 300 has_other_iv
+IV2=$(other_iv)
+check "a second ivshmem with the same IDs is hot-added ($IV2)" test -n "$IV2"
+is "... and no driver takes it" "$(drv_of $IV2)" ""
+check "p2pmem bind $IV --bar 2 with it present" p2pmem bind $IV --bar 2
+is "... gives $IV a p2pmem device of BAR 2" "$(attr $(child_of $IV) bar)" 2
+is "... and leaves $IV2 unbound" "$(drv_of $IV2)" ""
+# Its BAR 2 gets no space on the hot-plug port, so a probe fails; the
+# driver must not even have tried it.
+refute "... and the driver never probed $IV2" dmesg_has "p2pmem $IV2: "
+check "p2pmem unbind $IV" p2pmem unbind $IV
+refute "p2pmem bind $IV --bar 0 (its 256-byte register BAR): refused by the driver" p2pmem bind $IV --bar 0
+is "... $IV2 is still unbound" "$(drv_of $IV2)" ""
+# (An unset driver_override reads "(null)".)
+is "... and neither keeps a driver_override" \
+	"$(cat /sys/bus/pci/devices/$IV/driver_override /sys/bus/pci/devices/$IV2/driver_override | sed 's/^(null)$//' | tr -d '\n')" ""
+echo 'HOTPLUG {"execute":"device_del","arguments":{"id":"iv1"}}'
+wait_for 300 test ! -e /sys/bus/pci/devices/$IV2
+refute "the second ivshmem is unplugged again" test -e /sys/bus/pci/devices/$IV2
 check "... and unload" p2pmem unload
 udevadm control --exit
 

@@ -7,6 +7,8 @@
  *   p2pmem_test dio   DEV NVME     O_DIRECT in and out of the BAR, pins
  *   p2pmem_test proof DEV NVME     leave bytes for the host to check
  *   p2pmem_test hold  DEV          map, say HOLDING, wait for SIGUSR1, touch
+ *   p2pmem_test excl  BLOCKDEV     open it O_EXCL (as a mount would hold it),
+ *                                  say EXCLUSIVE, wait for SIGUSR1
  *   p2pmem_test churn DEV NVME     open/mmap/touch/O_DIRECT/munmap in a loop
  *                                  until the device goes away (exit 0) or
  *                                  something fails in an unexpected way
@@ -443,6 +445,22 @@ static int hold(const char *dev)
 	if (sigsetjmp(bus_jmp, 1))
 		return 42;
 	return p[0] + p[7 * PG] == 255;
+}
+
+/* Hold a block device the way a mounted file system does: exclusively. */
+static int excl(const char *dev)
+{
+	int fd = open(dev, O_RDONLY | O_EXCL);
+
+	if (fd < 0) {
+		perror(dev);
+		return 2;
+	}
+	printf("EXCLUSIVE\n");
+	fflush(stdout);
+	wait_usr1();
+	close(fd);
+	return 0;
 }
 
 /*
@@ -925,7 +943,7 @@ int main(int argc, char **argv)
 	char *dev, *copy;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: p2pmem_test mmap|dio|proof|hold|pin|churn|same|zero|kill DEV [NVME] | zap DEV UNBIND PCI | gup DEV URING SPLICE | leak|reach DEV PCI\n");
+		fprintf(stderr, "usage: p2pmem_test mmap|dio|proof|hold|excl|pin|churn|same|zero|kill DEV [NVME] | zap DEV UNBIND PCI | gup DEV URING SPLICE | leak|reach DEV PCI\n");
 		return 2;
 	}
 	dev = argv[2];
@@ -943,6 +961,8 @@ int main(int argc, char **argv)
 		test_proof(dev, argv[3]);
 	else if (!strcmp(argv[1], "hold"))
 		return hold(dev);
+	else if (!strcmp(argv[1], "excl"))
+		return excl(dev);
 	else if (!strcmp(argv[1], "pin"))
 		return pin(dev);
 	else if (!strcmp(argv[1], "churn") && argc == 4)
