@@ -149,24 +149,18 @@ static inline bool p2pmem_native_backend_allowed(void)
 }
 
 /*
- * Whether the DMA API hands @dev IOVAs that the IOMMU translates (a DMA or,
- * from 5.15, DMA-FQ domain), rather than physical addresses (identity
- * domain, or no IOMMU).  5.10 has only the DMA type.  Only the type of the
- * domain attached now is read, at once; a device whose group a user-space
- * driver (VFIO) owns has an unmanaged domain and counts as not translated
- * by the DMA API, which then maps nothing for it.
+ * Whether the DMA API hands @dev IOVAs that the IOMMU translates, rather
+ * than physical addresses (no IOMMU, or passthrough).  The domain attached
+ * to the device is not looked at: nothing exported pins it, and VFIO frees
+ * the one it attaches when it lets go, so reading its type could read freed
+ * memory.  What decides for a kernel driver's DMA is the group's default
+ * domain, which is translating unless passthrough is the default; a group
+ * set to identity through sysfs is reported as translated, the cautious
+ * side (a longer route than the real one, never a direct one that is not).
  */
 static inline bool p2pmem_compat_dma_translated(struct device *dev)
 {
-	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
-
-	if (!domain)
-		return false;
-#ifdef P2PMEM_HAVE_IOMMU_IS_DMA_DOMAIN
-	return iommu_is_dma_domain(domain);
-#else
-	return domain->type == IOMMU_DOMAIN_DMA;
-#endif
+	return device_iommu_mapped(dev) && !iommu_default_passthrough();
 }
 
 /*

@@ -78,12 +78,6 @@ static __used struct class probe = { .dev_uevent = u };'
 probe ZONE_DEVICE_PAGE_INIT '
 static __used void *probe(void) { return (void *)zone_device_page_init; }'
 
-# iommu_is_dma_domain() (5.15; not in 5.10, in 6.1): DMA and DMA-FQ, the
-# domains the DMA API maps through.
-probe IOMMU_IS_DMA_DOMAIN '
-#include <linux/iommu.h>
-bool probe(struct iommu_domain *d) { return iommu_is_dma_domain(d); }'
-
 objs=""
 for p in $probes; do objs="$objs $p.o"; done
 echo "obj-m := $objs" > "$tmp/Kbuild"
