@@ -14,10 +14,15 @@
  *
  * The nvme driver keeps the device, its BAR resources and its queues; this
  * only reads those registers, writes CMBMSC, and maps the CMB's range.
+ * Only ever for a controller the kernel's nvme driver is bound to: whoever
+ * else drives one (a virtual machine through vfio-pci, user space through
+ * uio_pci_generic) owns its CMB and its registers.
  */
+#include <linux/device.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/pci.h>
+#include <linux/string.h>
 
 #include "../p2pmem.h"
 #include "internal.h"
@@ -39,6 +44,26 @@
 static bool p2pmem_is_nvme(struct pci_dev *pdev)
 {
 	return pdev->class == PCI_CLASS_STORAGE_EXPRESS;
+}
+
+/*
+ * Whether @pdev is bound to the kernel's own nvme driver, the one owner
+ * whose idle CMB we cooperate with.  A controller bound to anything else
+ * (vfio-pci for a virtual machine, uio_pci_generic for SPDK, a vendor
+ * driver) belongs to someone who programs its CMB registers and may use
+ * its CMB: not ours to touch.  nvme exports nothing we could compare
+ * against, so the driver is recognised by what the driver core keeps
+ * unique: its name on the PCI bus and the name of the module it comes from
+ * (KBUILD_MODNAME, set built in or not).  The caller holds the device
+ * lock, so the binding cannot change under us.
+ */
+static bool p2pmem_nvme_bound_to_nvme(struct pci_dev *pdev)
+{
+	struct device_driver *drv = pdev->dev.driver;
+
+	device_lock_assert(&pdev->dev);
+	return drv && drv->bus == &pci_bus_type && !strcmp(drv->name, "nvme") &&
+	       drv->mod_name && !strcmp(drv->mod_name, "nvme");
 }
 
 static bool p2pmem_nvme_decodes(struct pci_dev *pdev)
@@ -85,9 +110,9 @@ static int p2pmem_nvme_find_cmb(struct pci_dev *pdev, void __iomem *regs,
 
 /*
  * Register @pdev's CMB if it has one fit for data.  Called with the PCI
- * device lock held and a driver (nvme) bound.  Returns NULL when there is
- * no CMB to register, ERR_PTR(-EAGAIN) when the controller is not ready
- * yet (ask again later).
+ * device lock held.  Returns NULL when there is no CMB to register (or it
+ * is not ours), ERR_PTR(-EAGAIN) when the controller is not ready yet (ask
+ * again later).
  */
 struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev)
 {
@@ -96,8 +121,14 @@ struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev)
 	int bar, ret;
 	u32 csts;
 
-	if (!p2pmem_is_nvme(pdev) || !pdev->dev.driver ||
-	    !(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
+	if (!p2pmem_is_nvme(pdev) || !pdev->dev.driver)
+		return NULL;
+	if (!p2pmem_nvme_bound_to_nvme(pdev)) {
+		pci_info(pdev, "p2pmem: not touching the CMB of an NVMe controller bound to %s\n",
+			 pdev->dev.driver->name);
+		return NULL;
+	}
+	if (!(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
 	    pci_resource_len(pdev, 0) < P2PMEM_NVME_REGS_LEN)
 		return NULL;
 	/*
