@@ -26,6 +26,7 @@
 
 #include "../p2pmem.h"
 #include "internal.h"
+#include "nvme_cmb.h"
 
 #define P2PMEM_NVME_CAP		0x00
 #define P2PMEM_NVME_CAP_CMBS	BIT_ULL(57)
@@ -37,9 +38,6 @@
 #define P2PMEM_NVME_CMBMSC_CRE	BIT_ULL(0)
 #define P2PMEM_NVME_CMBMSC_CMSE	BIT_ULL(1)
 #define P2PMEM_NVME_REGS_LEN	0x58
-
-#define P2PMEM_CMBSZ_RDS	BIT(3)
-#define P2PMEM_CMBSZ_WDS	BIT(4)
 
 static bool p2pmem_is_nvme(struct pci_dev *pdev)
 {
@@ -75,35 +73,36 @@ static bool p2pmem_nvme_decodes(struct pci_dev *pdev)
 }
 
 /*
- * Read where the CMB is.  Returns 0 and fills @bar/@offset/@size, or
- * -ENODEV when the controller has no CMB fit for data.
+ * Read where the CMB is.  Returns 0 and fills @cmb, or -ENODEV when the
+ * controller has no CMB fit for data.
  */
 static int p2pmem_nvme_find_cmb(struct pci_dev *pdev, void __iomem *regs,
-				int *bar, u64 *offset, u64 *size)
+				struct p2pmem_cmb *cmb)
 {
+	enum p2pmem_cmb_verdict v;
+	u64 bar_len[P2PMEM_CMB_NR_BARS];
 	u32 cmbsz, cmbloc;
-	u64 cap, unit;
+	u64 cap;
+	int i;
 
 	cap = lo_hi_readq(regs + P2PMEM_NVME_CAP);
 	if (cap & P2PMEM_NVME_CAP_CMBS)
 		lo_hi_writeq(P2PMEM_NVME_CMBMSC_CRE, regs + P2PMEM_NVME_CMBMSC);
 	cmbsz = readl(regs + P2PMEM_NVME_CMBSZ);
 	cmbloc = readl(regs + P2PMEM_NVME_CMBLOC);
-	if (!cmbsz)
-		return -ENODEV;
-	if ((cmbsz & (P2PMEM_CMBSZ_RDS | P2PMEM_CMBSZ_WDS)) !=
-	    (P2PMEM_CMBSZ_RDS | P2PMEM_CMBSZ_WDS)) {
-		pci_info(pdev, "p2pmem: the NVMe CMB cannot hold read and write data (CMBSZ 0x%x)\n",
-			 cmbsz);
+	for (i = 0; i < P2PMEM_CMB_NR_BARS; i++)
+		bar_len[i] = pci_resource_flags(pdev, i) & IORESOURCE_MEM ?
+			     pci_resource_len(pdev, i) : 0;
+	v = p2pmem_cmb_decode(cmbsz, cmbloc, bar_len, cmb);
+	if (v != P2PMEM_CMB_OK) {
+		if (v != P2PMEM_CMB_NONE)
+			pci_info(pdev, "p2pmem: not using the NVMe CMB: %s (CMBSZ 0x%x, CMBLOC 0x%x)\n",
+				 p2pmem_cmb_why(v), cmbsz, cmbloc);
 		return -ENODEV;
 	}
-	unit = 1ULL << (12 + 4 * ((cmbsz >> 8) & 0xf));
-	*size = (u64)(cmbsz >> 12) * unit;
-	*offset = (u64)(cmbloc >> 12) * unit;
-	*bar = cmbloc & 0x7;
 	if (cap & P2PMEM_NVME_CAP_CMBS)
 		lo_hi_writeq(P2PMEM_NVME_CMBMSC_CRE | P2PMEM_NVME_CMBMSC_CMSE |
-			     ((pci_bus_address(pdev, *bar) + *offset) & PAGE_MASK),
+			     ((pci_bus_address(pdev, cmb->bar) + cmb->offset) & PAGE_MASK),
 			     regs + P2PMEM_NVME_CMBMSC);
 	return 0;
 }
@@ -116,10 +115,10 @@ static int p2pmem_nvme_find_cmb(struct pci_dev *pdev, void __iomem *regs,
  */
 struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev)
 {
+	struct p2pmem_cmb cmb;
 	void __iomem *regs;
-	u64 offset, size;
-	int bar, ret;
 	u32 csts;
+	int ret;
 
 	if (!p2pmem_is_nvme(pdev) || !pdev->dev.driver)
 		return NULL;
@@ -147,9 +146,9 @@ struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev)
 		pci_iounmap(pdev, regs);
 		return ERR_PTR(-EAGAIN);
 	}
-	ret = p2pmem_nvme_find_cmb(pdev, regs, &bar, &offset, &size);
+	ret = p2pmem_nvme_find_cmb(pdev, regs, &cmb);
 	pci_iounmap(pdev, regs);
 	if (ret)
 		return NULL;
-	return p2pmem_register(pdev, bar, size, offset, "nvme-cmb");
+	return p2pmem_register(pdev, cmb.bar, cmb.size, cmb.offset, "nvme-cmb");
 }
