@@ -10,7 +10,9 @@
  * whether the CMB may hold read and write data (RDS, WDS); CMBLOC gives
  * the BAR (BIR) and the offset in it; CMBMSC.CMSE + CBA enable the
  * controller's decoding of the CMB at the BAR's bus address, which the
- * nvme driver itself does for the same CMB on P2PDMA kernels.
+ * nvme driver itself does for the same CMB on P2PDMA kernels.  Their
+ * values are checked (p2pmem/nvme_cmb.h) before anything is programmed,
+ * and the CMB is clamped to its BAR.
  *
  * The nvme driver keeps the device, its BAR resources and its queues; this
  * only reads those registers, writes CMBMSC, and maps the CMB's range.
@@ -20,6 +22,7 @@
  */
 #include <linux/device.h>
 #include <linux/io.h>
+#include <linux/io-64-nonatomic-hi-lo.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/pci.h>
 #include <linux/string.h>
@@ -37,6 +40,7 @@
 #define P2PMEM_NVME_CMBMSC	0x50
 #define P2PMEM_NVME_CMBMSC_CRE	BIT_ULL(0)
 #define P2PMEM_NVME_CMBMSC_CMSE	BIT_ULL(1)
+#define P2PMEM_NVME_CMBMSC_CBA	GENMASK_ULL(63, 12)
 #define P2PMEM_NVME_REGS_LEN	0x58
 
 static bool p2pmem_is_nvme(struct pci_dev *pdev)
@@ -73,21 +77,26 @@ static bool p2pmem_nvme_decodes(struct pci_dev *pdev)
 }
 
 /*
- * Read where the CMB is.  Returns 0 and fills @cmb, or -ENODEV when the
- * controller has no CMB fit for data.
+ * Find the CMB and check it against the spec and the BAR it names before
+ * anything is programmed (p2pmem_cmb_decode()).  With CAP.CMBS (@cmbs)
+ * CMBLOC and CMBSZ read as 0 until CMBMSC.CRE is set, so CRE is set first;
+ * if the CMB turns out unusable, CMBMSC gets back the value it had
+ * (@cmbmsc, also for the caller to restore).  CMBMSC is written high half
+ * first, as the nvme driver does: CRE and CMSE live in the low half, which
+ * must not take effect with a stale address in the high one.  Returns 0
+ * and fills @cmb, or -ENODEV when the controller has no CMB fit for data.
  */
 static int p2pmem_nvme_find_cmb(struct pci_dev *pdev, void __iomem *regs,
-				struct p2pmem_cmb *cmb)
+				bool cmbs, struct p2pmem_cmb *cmb, u64 *cmbmsc)
 {
 	enum p2pmem_cmb_verdict v;
 	u64 bar_len[P2PMEM_CMB_NR_BARS];
 	u32 cmbsz, cmbloc;
-	u64 cap;
 	int i;
 
-	cap = lo_hi_readq(regs + P2PMEM_NVME_CAP);
-	if (cap & P2PMEM_NVME_CAP_CMBS)
-		lo_hi_writeq(P2PMEM_NVME_CMBMSC_CRE, regs + P2PMEM_NVME_CMBMSC);
+	*cmbmsc = lo_hi_readq(regs + P2PMEM_NVME_CMBMSC);
+	if (cmbs && !(*cmbmsc & P2PMEM_NVME_CMBMSC_CRE))
+		hi_lo_writeq(P2PMEM_NVME_CMBMSC_CRE, regs + P2PMEM_NVME_CMBMSC);
 	cmbsz = readl(regs + P2PMEM_NVME_CMBSZ);
 	cmbloc = readl(regs + P2PMEM_NVME_CMBLOC);
 	for (i = 0; i < P2PMEM_CMB_NR_BARS; i++)
@@ -96,13 +105,19 @@ static int p2pmem_nvme_find_cmb(struct pci_dev *pdev, void __iomem *regs,
 	v = p2pmem_cmb_decode(cmbsz, cmbloc, bar_len, cmb);
 	if (v != P2PMEM_CMB_OK) {
 		if (v != P2PMEM_CMB_NONE)
-			pci_info(pdev, "p2pmem: not using the NVMe CMB: %s (CMBSZ 0x%x, CMBLOC 0x%x)\n",
-				 p2pmem_cmb_why(v), cmbsz, cmbloc);
+			pci_info_ratelimited(pdev, "p2pmem: not using the NVMe CMB: %s (CMBSZ 0x%x, CMBLOC 0x%x)\n",
+					     p2pmem_cmb_why(v), cmbsz, cmbloc);
+		if (cmbs)
+			hi_lo_writeq(*cmbmsc, regs + P2PMEM_NVME_CMBMSC);
 		return -ENODEV;
 	}
-	if (cap & P2PMEM_NVME_CAP_CMBS)
-		lo_hi_writeq(P2PMEM_NVME_CMBMSC_CRE | P2PMEM_NVME_CMBMSC_CMSE |
-			     ((pci_bus_address(pdev, cmb->bar) + cmb->offset) & PAGE_MASK),
+	if (cmb->clamped)
+		pci_info(pdev, "p2pmem: the NVMe CMB (CMBSZ 0x%x, CMBLOC 0x%x) runs past the end of BAR %d: using its first 0x%llx bytes\n",
+			 cmbsz, cmbloc, cmb->bar, cmb->size);
+	if (cmbs)
+		hi_lo_writeq(P2PMEM_NVME_CMBMSC_CRE | P2PMEM_NVME_CMBMSC_CMSE |
+			     ((pci_bus_address(pdev, cmb->bar) + cmb->offset) &
+			      P2PMEM_NVME_CMBMSC_CBA),
 			     regs + P2PMEM_NVME_CMBMSC);
 	return 0;
 }
@@ -115,10 +130,12 @@ static int p2pmem_nvme_find_cmb(struct pci_dev *pdev, void __iomem *regs,
  */
 struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev)
 {
+	struct p2pmem_dev *p2p;
 	struct p2pmem_cmb cmb;
 	void __iomem *regs;
+	u64 cmbmsc;
+	bool cmbs;
 	u32 csts;
-	int ret;
 
 	if (!p2pmem_is_nvme(pdev) || !pdev->dev.driver)
 		return NULL;
@@ -146,9 +163,15 @@ struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev)
 		pci_iounmap(pdev, regs);
 		return ERR_PTR(-EAGAIN);
 	}
-	ret = p2pmem_nvme_find_cmb(pdev, regs, &cmb);
-	pci_iounmap(pdev, regs);
-	if (ret)
+	cmbs = lo_hi_readq(regs + P2PMEM_NVME_CAP) & P2PMEM_NVME_CAP_CMBS;
+	if (p2pmem_nvme_find_cmb(pdev, regs, cmbs, &cmb, &cmbmsc)) {
+		pci_iounmap(pdev, regs);
 		return NULL;
-	return p2pmem_register(pdev, cmb.bar, cmb.size, cmb.offset, "nvme-cmb");
+	}
+	/* Never 0 here, which p2pmem_register() takes as the whole BAR. */
+	p2p = p2pmem_register(pdev, cmb.bar, cmb.size, cmb.offset, "nvme-cmb");
+	if (IS_ERR(p2p) && cmbs)
+		hi_lo_writeq(cmbmsc, regs + P2PMEM_NVME_CMBMSC);
+	pci_iounmap(pdev, regs);
+	return p2p;
 }
