@@ -19,7 +19,10 @@
  * A device that is bound but not ready yet (a hot-added NVMe controller is
  * brought up by the nvme driver's reset work, after probe returns) goes on the
  * retry list and is asked again every P2PMEM_RETRY_MS, up to
- * P2PMEM_RETRY_TRIES times, by one delayed work.
+ * P2PMEM_RETRY_TRIES times, by one delayed work.  Every ask, at load, on
+ * bind and from the work, runs under the device lock and looks afresh at
+ * which driver the device is bound to: one rebound to another driver
+ * between two tries is left alone (p2pmem_nvme_cmb()).
  *
  * adoptees_lock protects the adoptee list only.  It is taken from the
  * notifier, which the driver core calls with the PCI device's lock held, and

@@ -537,6 +537,84 @@ if [ $P2P_DATA = yes ]; then
 fi
 check "rmmod after CMB hot-plug" rmmod p2pmem
 
+# ---- a CMB controller p2pmem does not own ----------------------------------
+# Given to user space (uio_pci_generic, as SPDK does; vfio-pci for a VM is
+# the same case) and brought up there: p2pmem must neither program its CMB
+# registers nor map its CMB, at load, on bind or from its retry work.
+# cmb_regs: CMBLOC, CMBSZ and CMBMSC as the controller's owner reads them.
+cmb_regs() { p2pmem_test nvme-regs $CMB; }
+check "unbinding the CMB controller from nvme" sh -c "echo $CMB > /sys/bus/pci/drivers/nvme/unbind"
+echo uio_pci_generic > /sys/bus/pci/devices/$CMB/driver_override
+check "binding it to uio_pci_generic" sh -c "echo $CMB > /sys/bus/pci/drivers_probe"
+is "... which owns it now" "$(basename "$(readlink /sys/bus/pci/devices/$CMB/driver)")" uio_pci_generic
+check "user space enables it (admin queue registers, CC.EN, until CSTS.RDY)" p2pmem_test nvme-enable $CMB
+R0=$(cmb_regs)
+is "... with its CMB off (CAP.CMBS: CMBLOC and CMBSZ read 0 while CMBMSC is 0)" \
+	"$R0" "CMBLOC=0x00000000 CMBSZ=0x00000000 CMBMSC=0x0000000000000000"
+check "insmod (no ids=) with the controller in user space's hands" insmod $KO
+# The retry work asks every 100 ms: give it several rounds.
+sleep 1
+refute "... gives its CMB no p2pmem device" has_child $CMB
+is "... and leaves its CMB registers as they were" "$(cmb_regs)" "$R0"
+# (P2PDMA kernels: p2pmem only adopts memory a driver published, and
+# uio_pci_generic publishes none.)
+[ "$BACKEND" = native ] &&
+	check "... saying why" dmesg_has "$CMB: p2pmem: not touching the CMB of an NVMe controller bound to uio_pci_generic"
+# Bound while p2pmem is loaded and not ready yet, then brought up: the
+# bus notifier and the retry work must leave it alone as well.
+check "user space disables it" p2pmem_test nvme-disable $CMB
+check "unbinding it from uio_pci_generic" sh -c "echo $CMB > /sys/bus/pci/drivers/uio_pci_generic/unbind"
+check "binding it to uio_pci_generic again, p2pmem loaded" sh -c "echo $CMB > /sys/bus/pci/drivers_probe"
+check "user space enables it again" p2pmem_test nvme-enable $CMB
+sleep 1
+refute "... its CMB gets no p2pmem device" has_child $CMB
+is "... and its CMB registers are as they were" "$(cmb_regs)" "$R0"
+check "rmmod" rmmod p2pmem
+# Back to nvme for the sections that follow.
+p2pmem_test nvme-disable $CMB
+echo $CMB > /sys/bus/pci/drivers/uio_pci_generic/unbind
+echo > /sys/bus/pci/devices/$CMB/driver_override
+echo $CMB > /sys/bus/pci/drivers/nvme/bind
+wait_for 100 sh -c "ls /sys/bus/pci/devices/$CMB/nvme/nvme*/serial"
+check "the CMB controller is back with nvme" sh -c "ls /sys/bus/pci/devices/$CMB/nvme/nvme*/serial"
+
+# ---- a CMB above 4 GiB -------------------------------------------------------
+# A 1 GiB CMB does not fit in q35's 32-bit PCI window next to the other
+# BARs, so SeaBIOS puts the 64-bit BARs above 4 GiB (this one and, with it,
+# every other 64-bit BAR of the machine).  Its controller's namespace holds
+# pattern seed 1, like the other NVMe's.
+HINS=$(nvme_ns_by_serial p2phicmb)
+HI=$(ns_pci $HINS)
+set -- $(sed -n 3p /sys/bus/pci/devices/$HI/resource)
+HIBAR=$(printf '0x%x-0x%x' $1 $2)
+HISTART=$1
+check "the 1 GiB CMB's BAR 2 ($HIBAR) lies above 4 GiB" test $((HISTART >= 0x100000000)) = 1
+check "insmod (no ids=) with a CMB above 4 GiB" insmod $KO
+wait_for 100 has_child $HI
+G=$(child_of $HI)
+check "that CMB is a p2pmem device ($G)" test -n "$G" -a -c "/dev/$G"
+is "... over all of its BAR" "$(attr $G phys_addr)" "$HIBAR"
+# Its own controller DMAs into and out of it.  Not under the IOMMU: there
+# the controller gets an IOVA, not its CMB's address, so QEMU sends the DMA
+# back into the controller's own MMIO and blocks it ("Blocked re-entrant IO
+# on MemoryRegion: nvme-cmb").
+if [ $P2P_DATA = yes ] && [ -z "$EXPECT_IOMMU" ]; then
+	p2pmem_test same /dev/$G "$HINS" | grep -v ^DIGEST
+fi
+check "rmmod with a CMB above 4 GiB" rmmod p2pmem
+# CMBMSC.CBA holds all 64 bits of the CMB's bus address (written high half
+# first): read back by user space once the controller is handed to it.
+echo $HI > /sys/bus/pci/drivers/nvme/unbind
+echo uio_pci_generic > /sys/bus/pci/devices/$HI/driver_override
+echo $HI > /sys/bus/pci/drivers_probe
+is "its controller decodes the CMB at the BAR's 64-bit address (CMBMSC)" \
+	"$(p2pmem_test nvme-regs $HI | sed 's/.*CMBMSC=//')" "$(printf '0x%016x' $((HISTART | 3)))"
+echo $HI > /sys/bus/pci/drivers/uio_pci_generic/unbind
+echo > /sys/bus/pci/devices/$HI/driver_override
+echo $HI > /sys/bus/pci/drivers/nvme/bind
+wait_for 100 sh -c "ls /sys/bus/pci/devices/$HI/nvme/nvme*/serial"
+check "... and is back with nvme" sh -c "ls /sys/bus/pci/devices/$HI/nvme/nvme*/serial"
+
 # ---- the p2pmem CLI (libkmod, libp2pmem) and udev rules -------------------
 # The real systemd-udevd runs our rules; the CLI loads the module through
 # libkmod from /lib/modules/$(uname -r)/extra (depmod'ed), like an install.

@@ -41,6 +41,14 @@
  *   p2pmem_test reach DEV NAME     ask P2PMEM_IOC_REACH about any NAME (no
  *                                  TAP): print the verdict, or the errno
  *                                  name and exit 1
+ *   p2pmem_test nvme-enable BDF    what a user-space NVMe driver does to a
+ *                                  controller it owns (SPDK on
+ *                                  uio_pci_generic): reset it, switch the
+ *                                  CMB off (CMBMSC 0), program the admin
+ *                                  queue registers and set CC.EN through
+ *                                  BAR 0, wait for CSTS.RDY
+ *   p2pmem_test nvme-disable BDF   clear CC.EN, wait until CSTS.RDY is 0
+ *   p2pmem_test nvme-regs BDF      print CMBLOC, CMBSZ and CMBMSC
  *
  * The NVMe namespace holds pattern seed 1 (written by the host) except
  * where these tests write; see tests/run for the layout.
@@ -54,6 +62,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -938,14 +947,139 @@ static int churn(const char *dev, const char *nvme)
 	return churn_end(rounds, "running out of rounds", 0);
 }
 
+/*
+ * An NVMe controller's registers through sysfs resource0, as a user-space
+ * driver sees them.  Only for a controller no kernel driver has claimed
+ * BAR 0 of (uio_pci_generic does not request its regions).
+ */
+#define NVME_CAP	0x00
+#define NVME_CC		0x14
+#define NVME_CSTS	0x1c
+#define NVME_AQA	0x24
+#define NVME_ASQ	0x28
+#define NVME_ACQ	0x30
+#define NVME_CMBLOC	0x38
+#define NVME_CMBSZ	0x3c
+#define NVME_CMBMSC	0x50
+#define NVME_REGS_LEN	0x1000
+
+static volatile uint32_t *nvme_map(const char *bdf)
+{
+	char path[256];
+	void *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", bdf);
+	fd = open(path, O_RDWR | O_SYNC);
+	if (fd < 0) {
+		perror(path);
+		exit(2);
+	}
+	p = mmap(NULL, NVME_REGS_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		perror("mmap resource0");
+		exit(2);
+	}
+	close(fd);
+	return p;
+}
+
+static uint32_t rd32(volatile uint32_t *r, unsigned int off)
+{
+	return r[off / 4];
+}
+
+static void wr32(volatile uint32_t *r, unsigned int off, uint32_t v)
+{
+	r[off / 4] = v;
+}
+
+/* 64-bit registers in two halves, low first, as the spec allows. */
+static uint64_t rd64(volatile uint32_t *r, unsigned int off)
+{
+	return rd32(r, off) | (uint64_t)rd32(r, off + 4) << 32;
+}
+
+static void wr64(volatile uint32_t *r, unsigned int off, uint64_t v)
+{
+	wr32(r, off, (uint32_t)v);
+	wr32(r, off + 4, v >> 32);
+}
+
+/* Wait for CSTS.RDY == @rdy, up to CAP.TO (500 ms units), at most 10 s. */
+static int nvme_wait_rdy(volatile uint32_t *r, int rdy)
+{
+	unsigned int to = (rd64(r, NVME_CAP) >> 24) & 0xff, i;
+
+	if (!to || to > 20)
+		to = 20;
+	for (i = 0; i < to * 50; i++) {
+		uint32_t csts = rd32(r, NVME_CSTS);
+
+		if (csts != ~0U && (int)(csts & 1) == rdy)
+			return 0;
+		usleep(10000);
+	}
+	fprintf(stderr, "CSTS.RDY did not become %d (CSTS 0x%x)\n", rdy,
+		rd32(r, NVME_CSTS));
+	return 1;
+}
+
+static int nvme_disable(const char *bdf)
+{
+	volatile uint32_t *r = nvme_map(bdf);
+
+	wr32(r, NVME_CC, 0);
+	return nvme_wait_rdy(r, 0);
+}
+
+/*
+ * Bring the controller up as a user-space driver would that does not use
+ * the CMB: CMBMSC 0 (CMB registers and decoding off).  The admin queues
+ * point at two arbitrary page-aligned addresses: the controller only ever
+ * reads them for commands, and none is submitted (no doorbell is written,
+ * and bus mastering stays off).
+ */
+static int nvme_enable(const char *bdf)
+{
+	volatile uint32_t *r = nvme_map(bdf);
+
+	wr32(r, NVME_CC, 0);
+	if (nvme_wait_rdy(r, 0))
+		return 1;
+	wr64(r, NVME_CMBMSC, 0);
+	wr32(r, NVME_AQA, 31 << 16 | 31);	/* 32 entries each */
+	wr64(r, NVME_ASQ, 0x100000);
+	wr64(r, NVME_ACQ, 0x101000);
+	/* IOCQES 16 bytes, IOSQES 64 bytes, 4 KiB pages, NVM command set. */
+	wr32(r, NVME_CC, 4 << 20 | 6 << 16 | 1);
+	return nvme_wait_rdy(r, 1);
+}
+
+static int nvme_regs(const char *bdf)
+{
+	volatile uint32_t *r = nvme_map(bdf);
+
+	printf("CMBLOC=0x%08x CMBSZ=0x%08x CMBMSC=0x%016llx\n",
+	       rd32(r, NVME_CMBLOC), rd32(r, NVME_CMBSZ),
+	       (unsigned long long)rd64(r, NVME_CMBMSC));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char *dev, *copy;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: p2pmem_test mmap|dio|proof|hold|excl|pin|churn|same|zero|kill DEV [NVME] | zap DEV UNBIND PCI | gup DEV URING SPLICE | leak|reach DEV PCI\n");
+		fprintf(stderr, "usage: p2pmem_test mmap|dio|proof|hold|excl|pin|churn|same|zero|kill DEV [NVME] | zap DEV UNBIND PCI | gup DEV URING SPLICE | leak|reach DEV PCI | nvme-enable|nvme-disable|nvme-regs BDF\n");
 		return 2;
 	}
+	if (!strcmp(argv[1], "nvme-enable"))
+		return nvme_enable(argv[2]);
+	if (!strcmp(argv[1], "nvme-disable"))
+		return nvme_disable(argv[2]);
+	if (!strcmp(argv[1], "nvme-regs"))
+		return nvme_regs(argv[2]);
 	dev = argv[2];
 	copy = strdup(dev);
 	snprintf(sysdir, sizeof(sysdir), "/sys/class/p2pmem/%s", basename(copy));
