@@ -186,7 +186,7 @@ static struct page *p2pmem_node_page(struct llist_node *node)
 /*
  * The mm's callback when the last reference to one of our pages is gone;
  * any context, I/O completion included.  Where the mm still reads
- * page->pgmap and resets the count to 1 after this returns (6.1 to 6.14),
+ * page->pgmap and resets the count to 1 after this returns (6.1 to 6.12),
  * the page may neither be handed out again nor give up its pgmap reference
  * (the memmap could go) before that reset: it waits on p2p->freed for the
  * drain work, which sees the count back at 1.
@@ -200,8 +200,9 @@ static void p2pmem_page_free(struct page *page)
 		p2pmem_page_release(p2p, page);
 		return;
 	}
-	llist_add(p2pmem_page_node(page), &p2p->freed);
-	mod_delayed_work(system_wq, &p2p->drain_work, 0);
+	/* The first page on an empty list brings the work; see below. */
+	if (llist_add(p2pmem_page_node(page), &p2p->freed))
+		mod_delayed_work(system_wq, &p2p->drain_work, 0);
 }
 P2PMEM_PGMAP_OPS(p2pmem_pgmap_ops, p2pmem_page_free);
 
@@ -237,6 +238,12 @@ static void p2pmem_drain_scan(struct p2pmem_dev *p2p)
 		else
 			llist_add(node, &p2p->freed);
 	}
+	/*
+	 * Pages left (or added meanwhile without scheduling: the list was not
+	 * empty) need another scan; the work keeps coming until none are.
+	 */
+	if (!llist_empty(&p2p->freed))
+		schedule_delayed_work(&p2p->drain_work, 1);
 	mutex_unlock(&p2p->drain_lock);
 }
 
@@ -248,8 +255,6 @@ static void p2pmem_drain_work(struct work_struct *work)
 	p2pmem_drain_scan(p2p);
 	if (!xa_empty(&p2p->draining))
 		schedule_delayed_work(&p2p->drain_work, HZ / 10);
-	else if (!llist_empty(&p2p->freed))
-		schedule_delayed_work(&p2p->drain_work, 1);
 }
 
 static void p2pmem_native_put_page(struct p2pmem_dev *p2p, struct page *page)
@@ -270,7 +275,7 @@ static void p2pmem_native_put_page(struct p2pmem_dev *p2p, struct page *page)
 /*
  * Give a page from a pool its holder's reference.  Nobody else can hold a
  * pooled page, so its count tells the convention: 6.15+ parks free P2PDMA
- * pages at 0, 6.1 to 6.14 at 1 (the reference we hand over), and before
+ * pages at 0, 6.1 to 6.12 at 1 (the reference we hand over), and before
  * 6.1 the memmap keeps 1 of its own, so we add ours.
  */
 void p2pmem_page_claim(struct page *page)
@@ -308,10 +313,9 @@ static bool p2pmem_native_take_run(struct p2pmem_dev *p2p, unsigned long n,
  * @data.  The cursor only moves forward, so a sweep of the pool through
  * p2pmem_native_take_next() reads each bitmap word about once.
  */
-static unsigned long p2pmem_next_fit(unsigned long *map, unsigned long size,
-				     unsigned long start, unsigned int nr,
-				     void *data, struct gen_pool *pool,
-				     unsigned long start_addr)
+unsigned long p2pmem_next_fit(unsigned long *map, unsigned long size,
+			      unsigned long start, unsigned int nr, void *data,
+			      struct gen_pool *pool, unsigned long start_addr)
 {
 	unsigned long *cursor = data;
 
@@ -352,7 +356,14 @@ static size_t p2pmem_avail(struct p2pmem_dev *p2p)
 	return p2p->backend->avail(p2p);
 }
 
-/* Drop the references in @pages[0..n) and clear the entries. */
+/* Pages dropped between two chances for other tasks to run. */
+#define P2PMEM_PUT_BATCH	1024
+
+/*
+ * Drop the references in @pages[0..n) and clear the entries.  A buffer can
+ * be the size of the BAR, so this yields now and then (all callers may
+ * sleep).
+ */
 static void p2pmem_put_pages(struct p2pmem_dev *p2p, struct page **pages,
 			     unsigned long n)
 {
@@ -362,6 +373,8 @@ static void p2pmem_put_pages(struct p2pmem_dev *p2p, struct page **pages,
 		if (pages[i])
 			p2p->backend->put_page(p2p, pages[i]);
 		pages[i] = NULL;
+		if (!((i + 1) % P2PMEM_PUT_BATCH))
+			cond_resched();
 	}
 }
 
@@ -467,20 +480,29 @@ static void p2pmem_zero_page(struct page *page)
 static void p2pmem_buf_zero(struct p2pmem_buf *buf, pgoff_t first,
 			    pgoff_t end)
 {
-	bool wrote = false;
+	struct page *last = NULL;
 	pgoff_t i;
 
 	mutex_lock(&buf->zero_lock);
 	for (i = first; i < end; i++) {
 		if (test_bit(i, buf->zeroed))
 			continue;
-		p2pmem_zero_page(buf->pages[i]);
+		last = buf->pages[i];
+		p2pmem_zero_page(last);
 		__set_bit(i, buf->zeroed);
-		wrote = true;
 	}
-	/* The zeros reach the BAR before a PTE or a DMA can reach the page. */
-	if (wrote)
+	/*
+	 * The zeros must be in the BAR before a PTE or a peer's DMA can reach
+	 * the page.  A barrier only sends them on their way: they are posted
+	 * writes, and a peer's DMA takes another path.  A read from the BAR
+	 * cannot pass the CPU's posted writes to it (PCIe ordering), so once
+	 * it completes every zero has landed: one non-posted read per fault.
+	 */
+	if (last) {
 		wmb();
+		(void)__raw_readq((u64 __force __iomem *)page_address(last));
+		rmb();
+	}
 	mutex_unlock(&buf->zero_lock);
 }
 
@@ -933,6 +955,8 @@ static int p2pmem_native_add_memory(struct p2pmem_dev *p2p)
 static void p2pmem_native_remove_memory(struct p2pmem_dev *p2p)
 {
 	cancel_delayed_work_sync(&p2p->drain_work);
+	/* Empty now: every page is back in the pool. */
+	xa_destroy(&p2p->draining);
 	devm_memunmap_pages(&p2p->dev, &p2p->pgmap);
 }
 
@@ -1070,7 +1094,7 @@ static size_t p2pmem_busy(struct p2pmem_dev *p2p)
 
 static unsigned long p2pmem_report_period(void)
 {
-	return max(READ_ONCE(pin_report_secs), 1U) * HZ;
+	return clamp(READ_ONCE(pin_report_secs), 1U, 86400U) * (unsigned long)HZ;
 }
 
 /*
@@ -1092,14 +1116,29 @@ static void p2pmem_wait_unpinned(struct p2pmem_dev *p2p)
 	next = start + p2pmem_report_period();
 	while ((busy = p2pmem_busy(p2p))) {
 		if (time_after_eq(jiffies, next)) {
-			dev_info(&p2p->dev, "still waiting for %zu KiB pinned by I/O (%u s); whoever holds it (an RDMA MR, io_uring fixed buffers, a pipe) must let go\n",
-				 busy >> 10, jiffies_to_msecs(jiffies - start) / 1000);
+			dev_info(&p2p->dev, "still waiting for %zu KiB pinned by I/O (%lu s); whoever holds it (an RDMA MR, io_uring fixed buffers, a pipe) must let go\n",
+				 busy >> 10, (jiffies - start) / HZ);
 			next = jiffies + p2pmem_report_period();
 		}
 		schedule_timeout_idle(HZ / 10);
 	}
-	dev_info(&p2p->dev, "pinned memory released after %u s\n",
-		 jiffies_to_msecs(jiffies - start) / 1000);
+	dev_info(&p2p->dev, "pinned memory released after %lu s\n",
+		 (jiffies - start) / HZ);
+}
+
+/*
+ * Steps 1 to 3 of the teardown (see the top): no new open, mmap or fault
+ * hands out a page, every user mapping is gone, every buffer has dropped
+ * its pages.  Bounded; may be called again (p2pmem_unregister() does).
+ */
+void p2pmem_revoke(struct p2pmem_dev *p2p)
+{
+	down_write(&p2p->live_sem);
+	p2p->live = false;
+	up_write(&p2p->live_sem);
+
+	unmap_mapping_range(p2p->inode->i_mapping, 0, 0, 1);
+	p2pmem_revoke_bufs(p2p);
 }
 
 void p2pmem_unregister(struct p2pmem_dev *p2p)
@@ -1107,12 +1146,7 @@ void p2pmem_unregister(struct p2pmem_dev *p2p)
 	if (IS_ERR_OR_NULL(p2p))
 		return;
 
-	down_write(&p2p->live_sem);
-	p2p->live = false;
-	up_write(&p2p->live_sem);
-
-	unmap_mapping_range(p2p->inode->i_mapping, 0, 0, 1);
-	p2pmem_revoke_bufs(p2p);
+	p2pmem_revoke(p2p);
 	if (!p2p->backend->shared_pool)
 		p2pmem_wait_unpinned(p2p);
 	p2p->backend->remove_memory(p2p);

@@ -62,6 +62,8 @@ struct p2pmem_adoptee {
 
 static LIST_HEAD(p2pmem_adoptees);
 static DEFINE_MUTEX(p2pmem_adoptees_lock);
+/* Set under adoptees_lock when the module goes: nothing new is adopted. */
+static bool p2pmem_adopt_exiting;
 
 #define P2PMEM_RETRY_MS		100
 #define P2PMEM_RETRY_TRIES	100
@@ -118,14 +120,23 @@ static bool p2pmem_adopt_enabled(void)
 	return p2pmem_native_backend_allowed() ? nvme_cmb : adopt;
 }
 
+/* Already adopted, or the module is going: leave @pdev alone. */
 static bool p2pmem_adoptee_known(struct pci_dev *pdev)
 {
 	bool known;
 
 	mutex_lock(&p2pmem_adoptees_lock);
-	known = p2pmem_adoptee_find(pdev);
+	known = p2pmem_adopt_exiting || p2pmem_adoptee_find(pdev);
 	mutex_unlock(&p2pmem_adoptees_lock);
 	return known;
+}
+
+/* Off the list already: this may wait for pins, with no lock held. */
+static void p2pmem_adoptee_drop(struct p2pmem_adoptee *a)
+{
+	p2pmem_unregister(a->p2p);
+	pci_dev_put(a->pdev);
+	kfree(a);
 }
 
 /*
@@ -136,6 +147,7 @@ static int p2pmem_adopt_one(struct pci_dev *pdev)
 {
 	struct p2pmem_adoptee *a;
 	struct p2pmem_dev *p2p;
+	bool exiting;
 	int ret;
 
 	device_lock_assert(&pdev->dev);
@@ -157,8 +169,13 @@ static int p2pmem_adopt_one(struct pci_dev *pdev)
 	a->p2p = p2p;
 	a->pdev = pci_dev_get(pdev);
 	mutex_lock(&p2pmem_adoptees_lock);
-	list_add(&a->node, &p2pmem_adoptees);
+	exiting = p2pmem_adopt_exiting;
+	if (!exiting)
+		list_add(&a->node, &p2pmem_adoptees);
 	mutex_unlock(&p2pmem_adoptees_lock);
+	/* Module exit has drained the list already: undo it here. */
+	if (exiting)
+		p2pmem_adoptee_drop(a);
 	return 0;
 }
 
@@ -224,13 +241,6 @@ static void p2pmem_adopt_or_retry(struct pci_dev *pdev)
 		p2pmem_retry_add(pdev);
 }
 
-/* Off the list already: this may wait for pins, with no lock held. */
-static void p2pmem_adoptee_drop(struct p2pmem_adoptee *a)
-{
-	p2pmem_unregister(a->p2p);
-	pci_dev_put(a->pdev);
-	kfree(a);
-}
 
 static void p2pmem_unadopt_one(struct pci_dev *pdev)
 {
@@ -246,6 +256,33 @@ static void p2pmem_unadopt_one(struct pci_dev *pdev)
 		p2pmem_adoptee_drop(a);
 }
 
+/*
+ * The provider's driver is about to unbind.  Normally the memory goes now,
+ * waiting for pins while the driver still works, so that I/O it has in
+ * flight completes.  A device that is gone (surprise removal) completes
+ * nothing: the driver's I/O to it ends only when its remove() cancels it,
+ * which runs after this.  Then only revoke here (no new mappings or
+ * pages) and do the wait once the driver has unbound.  Memory in a shared
+ * pool is not waited for by us at all (see p2pmem_unregister()).
+ */
+static void p2pmem_unadopt_or_revoke(struct pci_dev *pdev)
+{
+	struct p2pmem_adoptee *a;
+
+	device_lock_assert(&pdev->dev);
+	if (pci_channel_offline(pdev)) {
+		mutex_lock(&p2pmem_adoptees_lock);
+		a = p2pmem_adoptee_find(pdev);
+		mutex_unlock(&p2pmem_adoptees_lock);
+		/* Only this device's unbind or exit, under its lock, frees @a. */
+		if (a && !a->p2p->backend->shared_pool) {
+			p2pmem_revoke(a->p2p);
+			return;
+		}
+	}
+	p2pmem_unadopt_one(pdev);
+}
+
 static int p2pmem_adopt_notify(struct notifier_block *nb, unsigned long action,
 			       void *data)
 {
@@ -256,6 +293,9 @@ static int p2pmem_adopt_notify(struct notifier_block *nb, unsigned long action,
 		p2pmem_adopt_or_retry(pdev);
 		break;
 	case BUS_NOTIFY_UNBIND_DRIVER:
+		p2pmem_unadopt_or_revoke(pdev);
+		break;
+	case BUS_NOTIFY_UNBOUND_DRIVER:
 		p2pmem_unadopt_one(pdev);
 		break;
 	}
@@ -285,28 +325,41 @@ int p2pmem_adopt_init(void)
 	return 0;
 }
 
+/*
+ * Each adoptee goes under its device's lock, through the same path as an
+ * unbind, while the notifier is still registered: an unbind racing this
+ * then either finds the memory gone or removes it itself, first, as the
+ * provider's devres needs (it would wait on our pages otherwise).
+ * "exiting" stops new adoptions; the notifier goes only once the list is
+ * empty.
+ */
 void p2pmem_adopt_exit(void)
 {
-	struct p2pmem_adoptee *a, *tmp;
-	LIST_HEAD(gone);
+	struct p2pmem_adoptee *a;
+	struct pci_dev *pdev;
 
 	if (!p2pmem_adopt_enabled())
 		return;
+	mutex_lock(&p2pmem_adoptees_lock);
+	p2pmem_adopt_exiting = true;
+	mutex_unlock(&p2pmem_adoptees_lock);
+	for (;;) {
+		mutex_lock(&p2pmem_adoptees_lock);
+		a = list_first_entry_or_null(&p2pmem_adoptees,
+					     struct p2pmem_adoptee, node);
+		pdev = a ? pci_dev_get(a->pdev) : NULL;
+		mutex_unlock(&p2pmem_adoptees_lock);
+		if (!pdev)
+			break;
+		device_lock(&pdev->dev);
+		p2pmem_unadopt_one(pdev);
+		device_unlock(&pdev->dev);
+		pci_dev_put(pdev);
+	}
 	bus_unregister_notifier(&pci_bus_type, &p2pmem_adopt_nb);
 	/* Nothing queues the work any more but the work itself. */
 	cancel_delayed_work_sync(&p2pmem_retry_work);
 	while (!list_empty(&p2pmem_retries))
 		p2pmem_retry_free(list_first_entry(&p2pmem_retries,
 						   struct p2pmem_retry, node));
-	mutex_lock(&p2pmem_adoptees_lock);
-	list_splice_init(&p2pmem_adoptees, &gone);
-	mutex_unlock(&p2pmem_adoptees_lock);
-	list_for_each_entry_safe(a, tmp, &gone, node) {
-		struct pci_dev *pdev = pci_dev_get(a->pdev);
-
-		device_lock(&pdev->dev);
-		p2pmem_adoptee_drop(a);
-		device_unlock(&pdev->dev);
-		pci_dev_put(pdev);
-	}
 }

@@ -118,10 +118,11 @@ static inline struct dev_pagemap *p2pmem_compat_get_dev_pagemap(unsigned long pf
 	!defined(P2PMEM_HAVE_PGMAP_FOLIO_FREE)
 #define P2PMEM_MM_FREE_RESET 1
 #elif LINUX_VERSION_CODE >= KERNEL_VERSION(7, 2, 0) && \
+	LINUX_VERSION_CODE < KERNEL_VERSION(7, 3, 0) && \
 	defined(P2PMEM_HAVE_PGMAP_FOLIO_FREE) && defined(P2PMEM_HAVE_PAGE_PGMAP)
 #define P2PMEM_MM_FREE_ZERO 1
 #else
-#error "p2pmem: cannot tell how this kernel's mm frees P2PDMA pages (known: 5.10, 6.1-6.12, 7.2 and later); see p2pmem/compat.h"
+#error "p2pmem: cannot tell how this kernel's mm frees P2PDMA pages (known: 5.10, 6.1-6.12, 7.2); see p2pmem/compat.h"
 #endif
 
 /* The mm calls dev_pagemap_ops' free callback at refcount 0. */
@@ -149,8 +150,10 @@ static inline bool p2pmem_native_backend_allowed(void)
 }
 
 /*
- * Whether the DMA API hands @dev IOVAs that the IOMMU translates, rather
- * than physical addresses (no IOMMU, or passthrough).  The domain attached
+ * Whether the DMA API hands @pdev IOVAs that the IOMMU translates, rather
+ * than physical addresses (no IOMMU, or passthrough).  An untrusted device
+ * (external-facing port, Thunderbolt) is translated even under
+ * passthrough.  The domain attached
  * to the device is not looked at: nothing exported pins it, and VFIO frees
  * the one it attaches when it lets go, so reading its type could read freed
  * memory.  What decides for a kernel driver's DMA is the group's default
@@ -158,9 +161,10 @@ static inline bool p2pmem_native_backend_allowed(void)
  * set to identity through sysfs is reported as translated, the cautious
  * side (a longer route than the real one, never a direct one that is not).
  */
-static inline bool p2pmem_compat_dma_translated(struct device *dev)
+static inline bool p2pmem_compat_dma_translated(struct pci_dev *pdev)
 {
-	return device_iommu_mapped(dev) && !iommu_default_passthrough();
+	return device_iommu_mapped(&pdev->dev) &&
+	       (!iommu_default_passthrough() || pdev->untrusted);
 }
 
 /*
@@ -177,6 +181,17 @@ struct p2pmem_compat_p2pdma_head {
 	struct gen_pool *pool;
 	bool p2pmem_published;
 };
+
+/*
+ * A layout no probe can check: pinned to the P2PDMA kernels read, as the
+ * mm's page-free rules are, so that a changed struct fails the build
+ * instead of handing kernel.c's cross-check a wild pointer to follow.
+ */
+#if IS_ENABLED(CONFIG_PCI_P2PDMA) && \
+	!(LINUX_VERSION_CODE >= KERNEL_VERSION(5, 10, 0) && \
+	  LINUX_VERSION_CODE < KERNEL_VERSION(7, 3, 0))
+#error "p2pmem: struct pci_p2pdma is known for 5.10 to 7.2 only; see p2pmem/compat.h"
+#endif
 
 /* Call under rcu_read_lock(); NULL when @pdev has no p2pdma state. */
 static inline struct p2pmem_compat_p2pdma_head *

@@ -110,6 +110,17 @@ struct p2pmem_dev *p2pmem_create(struct pci_dev *pdev, int bar, u64 size,
 				 u64 offset, const char *provider,
 				 const struct p2pmem_backend *backend);
 
+/* p2pmem.c: teardown steps 1-3 (no new pages, mappings and buffers gone). */
+void p2pmem_revoke(struct p2pmem_dev *p2p);
+
+/*
+ * p2pmem.c: genalloc algorithm for ->take_next(): the first free pages at
+ * or after the chunk-relative page index in *(unsigned long *)@data.
+ */
+unsigned long p2pmem_next_fit(unsigned long *map, unsigned long size,
+			      unsigned long start, unsigned int nr, void *data,
+			      struct gen_pool *pool, unsigned long start_addr);
+
 /* p2pmem.c: give a page taken from a pool its holder's reference. */
 void p2pmem_page_claim(struct page *page);
 

@@ -172,10 +172,33 @@ static bool p2pmem_kernel_take_run(struct p2pmem_dev *p2p, unsigned long n,
  * every allocation through its "allocate" file does); the cursor is unused.
  * p2pmem bounds the searches it makes that fail or take long runs.
  */
+/*
+ * One page at or after *@cursor, straight from the core's pool (checked
+ * when the device was made, alive as long as it is) with our next-fit
+ * algorithm, so that a sweep is one pass, not a first-fit search per page
+ * as pci_alloc_p2pmem() would make it.  Otherwise what pci_alloc_p2pmem()
+ * does: the chunk's owner is the pagemap's reference, taken only while
+ * the pagemap is live.
+ */
 static bool p2pmem_kernel_take_next(struct p2pmem_dev *p2p,
 				    unsigned long *cursor, struct page **page)
 {
-	return p2pmem_kernel_take_run(p2p, 1, page);
+	struct percpu_ref *ref;
+	unsigned long addr;
+
+	addr = gen_pool_alloc_algo_owner(p2p->kernel_pool, PAGE_SIZE,
+					 p2pmem_next_fit, cursor,
+					 (void **)&ref);
+	if (!addr)
+		return false;
+	if (!percpu_ref_tryget_live(ref)) {
+		gen_pool_free(p2p->kernel_pool, addr, PAGE_SIZE);
+		return false;
+	}
+	*cursor = PHYS_PFN(virt_to_phys((void *)addr) - p2p->phys) + 1;
+	*page = virt_to_page((void *)addr);
+	p2pmem_page_claim(*page);
+	return true;
 }
 
 /* The kernel's free callback returns the page once its count drops to 0. */

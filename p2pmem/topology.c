@@ -296,7 +296,7 @@ static void p2pmem_reach_walk(struct pci_dev *provider, struct pci_dev *client,
 static void p2pmem_reach_iommu(struct pci_dev *provider, struct pci_dev *client,
 			       struct p2pmem_reach *r)
 {
-	if (!p2pmem_compat_dma_translated(&client->dev))
+	if (!p2pmem_compat_dma_translated(client))
 		return;
 	r->info |= P2PMEM_REACH_INFO_IOMMU;
 	r->distance = p2pmem_hops_to_root(provider) + p2pmem_hops_to_root(client);
