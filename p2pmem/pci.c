@@ -31,15 +31,15 @@ static char *ids;
 module_param(ids, charp, 0444);
 MODULE_PARM_DESC(ids, "Devices to bind: VVVV:DDDD[:BAR][,VVVV:DDDD[:BAR]...] (hex IDs, decimal BAR)");
 
-/* Read and written under kernel_param_lock(THIS_MODULE); see bars_get(). */
+/* Set by sysfs under kernel_param_lock(); see p2pmem_pci_bars_get(). */
 static char *bars;
 module_param(bars, charp, 0644);
 MODULE_PARM_DESC(bars, "BAR to publish per device when its match names none: DDDD:BB:DD.F:BAR[,...] (PCI name, decimal BAR)");
 
 /*
- * @digits (@min to @max of them) hex digits at *@s, then @sep; advances *@s
- * past @sep.  Exact widths, so that a name either is how sysfs spells a
- * PCI function or is refused, never silently matches nothing.
+ * @min to @max hex digits at *@s, then @sep; advances *@s past @sep.  The
+ * widths are those sysfs prints (a domain has 4 or more digits), so a typo
+ * is refused rather than taken for some other PCI function.
  */
 static int p2pmem_pci_hex(const char **s, int min, int max, char sep,
 			  unsigned int *val)
