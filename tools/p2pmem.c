@@ -100,7 +100,8 @@ static int write_file(const char *path, const char *s)
 /*
  * Hold off the signals that end or stop a process from a terminal or a
  * kill, so that a step that must be undone (a pattern on a disk, a bind's
- * driver_override and bars entry) is undone before they act.  SIGKILL cannot be held.
+ * driver_override and bars entry) is undone before they act.  SIGKILL
+ * cannot be held.
  */
 static void hold_signals(sigset_t *old)
 {
