@@ -45,10 +45,12 @@ static int p2pmem_pci_hex(const char **s, int min, int max, char sep,
 			  unsigned int *val)
 {
 	int n;
+	char c;
 
 	*val = 0;
-	for (n = 0; n < max && isxdigit((*s)[n]); n++)
-		*val = *val << 4 | hex_to_bin((*s)[n]);
+	/* By hand: hex_to_bin() moved to <linux/hex.h>, which 6.1 lacks. */
+	for (n = 0; n < max && isxdigit(c = (*s)[n]); n++)
+		*val = *val << 4 | (isdigit(c) ? c - '0' : _tolower(c) - 'a' + 10);
 	if (n < min || (*s)[n] != sep)
 		return -EINVAL;
 	*s += n + 1;
