@@ -5,8 +5,11 @@
  * driver has no built-in ID table because no device is p2p memory by
  * nature, only by the administrator's choice.
  *
- * driver_data of a dynamic ID is "BAR index + 1", 0 meaning "pick the
- * largest prefetchable memory BAR".
+ * driver_data of a dynamic ID is "BAR index + 1", 0 meaning "the BAR bars=
+ * names for this device, else the largest prefetchable memory BAR".  bars=
+ * is per device so that one device can be given a BAR without an ID that
+ * would match (and bind) its twins: a driver_override match has no
+ * driver_data.
  *
  * Lifetime of what the driver holds on a device: the enabled device, its BAR
  * region and the p2pmemN.  The first two are devres actions registered
@@ -15,7 +18,10 @@
  * p2pdma core's pagemap, whose release waits for the last pin.  The region is
  * therefore never given up while DMA may still target the BAR.
  */
+#include <linux/ctype.h>
+#include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/pci.h>
 
 #include "../p2pmem.h"
@@ -24,6 +30,98 @@
 static char *ids;
 module_param(ids, charp, 0444);
 MODULE_PARM_DESC(ids, "Devices to bind: VVVV:DDDD[:BAR][,VVVV:DDDD[:BAR]...] (hex IDs, decimal BAR)");
+
+/* Set by sysfs under kernel_param_lock(); see p2pmem_pci_bars_get(). */
+static char *bars;
+module_param(bars, charp, 0644);
+MODULE_PARM_DESC(bars, "BAR to publish per device when its match names none: DDDD:BB:DD.F:BAR[,...] (PCI name, decimal BAR)");
+
+/*
+ * @min to @max hex digits at *@s, then @sep; advances *@s past @sep.  The
+ * widths are those sysfs prints (a domain has 4 or more digits), so a typo
+ * is refused rather than taken for some other PCI function.
+ */
+static int p2pmem_pci_hex(const char **s, int min, int max, char sep,
+			  unsigned int *val)
+{
+	int n;
+	char c;
+
+	*val = 0;
+	/* By hand: hex_to_bin() moved to <linux/hex.h>, which 6.1 lacks. */
+	for (n = 0; n < max && isxdigit(c = (*s)[n]); n++)
+		*val = *val << 4 | (isdigit(c) ? c - '0' : _tolower(c) - 'a' + 10);
+	if (n < min || (*s)[n] != sep)
+		return -EINVAL;
+	*s += n + 1;
+	return 0;
+}
+
+/* Parse one "DDDD:BB:DD.F:BAR" entry of bars=. */
+static int p2pmem_pci_parse_bar(const char *s, unsigned int *domain,
+				unsigned int *bus, unsigned int *devfn,
+				unsigned int *bar)
+{
+	unsigned int slot, fn;
+
+	if (p2pmem_pci_hex(&s, 4, 8, ':', domain) ||
+	    p2pmem_pci_hex(&s, 2, 2, ':', bus) ||
+	    p2pmem_pci_hex(&s, 2, 2, '.', &slot) ||
+	    p2pmem_pci_hex(&s, 1, 1, ':', &fn) ||
+	    slot > 0x1f || fn > 7 ||
+	    !isdigit(s[0]) || s[1] || s[0] - '0' >= PCI_STD_NUM_BARS)
+		return -EINVAL;
+	*devfn = PCI_DEVFN(slot, fn);
+	*bar = s[0] - '0';
+	return 0;
+}
+
+/*
+ * Check every entry of @list (a copy of bars=, cut up here) and return the
+ * BAR of the last one naming @pdev, -ENOENT if none does (or @pdev is
+ * NULL), or -EINVAL with *@bad set to a malformed entry: a typo anywhere is
+ * reported rather than taken for "no entry".  One trailing newline, as
+ * "echo > bars" leaves, is allowed.
+ */
+static int p2pmem_pci_find_bar(char *list, struct pci_dev *pdev, char **bad)
+{
+	size_t len = strlen(list);
+	char *tok;
+	int ret = -ENOENT;
+
+	if (len && list[len - 1] == '\n')
+		list[len - 1] = '\0';
+	while ((tok = strsep(&list, ","))) {
+		unsigned int domain, bus, devfn, bar;
+
+		if (!*tok)
+			continue;
+		if (p2pmem_pci_parse_bar(tok, &domain, &bus, &devfn, &bar)) {
+			*bad = tok;
+			return -EINVAL;
+		}
+		if (pdev && domain == (unsigned int)pci_domain_nr(pdev->bus) &&
+		    bus == pdev->bus->number && devfn == pdev->devfn)
+			ret = bar;
+	}
+	return ret;
+}
+
+/* A copy of bars= (NULL if unset), safe from a concurrent sysfs write. */
+static int p2pmem_pci_bars_get(char **copy)
+{
+	int ret = 0;
+
+	kernel_param_lock(THIS_MODULE);
+	*copy = NULL;
+	if (bars) {
+		*copy = kstrdup(bars, GFP_KERNEL);
+		if (!*copy)
+			ret = -ENOMEM;
+	}
+	kernel_param_unlock(THIS_MODULE);
+	return ret;
+}
 
 static int p2pmem_pci_default_bar(struct pci_dev *pdev)
 {
@@ -61,6 +159,23 @@ static void p2pmem_pci_release_region(void *data)
 	pci_release_region(drv->pdev, drv->bar);
 }
 
+/* The BAR bars= names for @pdev, -ENOENT if none, -errno if it is bad. */
+static int p2pmem_pci_bar_of(struct pci_dev *pdev)
+{
+	char *list, *bad;
+	int ret;
+
+	ret = p2pmem_pci_bars_get(&list);
+	if (ret || !list)
+		return ret ? ret : -ENOENT;
+	ret = p2pmem_pci_find_bar(list, pdev, &bad);
+	if (ret == -EINVAL)
+		dev_err_ratelimited(&pdev->dev, "p2pmem: bad bars= entry \"%s\", expected DDDD:BB:DD.F:BAR (BAR 0-%d); not binding\n",
+				    bad, PCI_STD_NUM_BARS - 1);
+	kfree(list);
+	return ret;
+}
+
 static int p2pmem_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct p2pmem_pci *drv;
@@ -72,10 +187,18 @@ static int p2pmem_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 			id->driver_data, PCI_STD_NUM_BARS, PCI_STD_NUM_BARS - 1);
 		return -EINVAL;
 	}
-	bar = id->driver_data ? (int)id->driver_data - 1 : p2pmem_pci_default_bar(pdev);
+	if (id->driver_data) {
+		bar = (int)id->driver_data - 1;
+	} else {
+		bar = p2pmem_pci_bar_of(pdev);
+		if (bar == -ENOENT)
+			bar = p2pmem_pci_default_bar(pdev);
+		else if (bar < 0)
+			return bar;
+	}
 	if (bar < 0) {
-		pci_err(pdev, "p2pmem: no prefetchable memory BAR; name one with ids=%04x:%04x:BAR\n",
-			pdev->vendor, pdev->device);
+		pci_err(pdev, "p2pmem: no prefetchable memory BAR; name one with bars=%s:BAR\n",
+			pci_name(pdev));
 		return -ENODEV;
 	}
 
@@ -188,10 +311,30 @@ static int p2pmem_pci_add_ids(void)
 	return ret;
 }
 
+/* A malformed bars= fails the load, as a malformed ids= does. */
+static int p2pmem_pci_check_bars(void)
+{
+	char *list, *bad;
+	int ret;
+
+	ret = p2pmem_pci_bars_get(&list);
+	if (ret || !list)
+		return ret;
+	ret = p2pmem_pci_find_bar(list, NULL, &bad);
+	if (ret == -EINVAL)
+		pr_err("p2pmem: bad bars= entry \"%s\", expected DDDD:BB:DD.F:BAR (BAR 0-%d)\n",
+		       bad, PCI_STD_NUM_BARS - 1);
+	kfree(list);
+	return ret == -EINVAL ? ret : 0;
+}
+
 int p2pmem_pci_init(void)
 {
 	int ret;
 
+	ret = p2pmem_pci_check_bars();
+	if (ret)
+		return ret;
 	ret = pci_register_driver(&p2pmem_pci_driver);
 	if (ret)
 		return ret;

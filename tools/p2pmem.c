@@ -20,6 +20,7 @@
 #include <string.h>
 #include <linux/fs.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -98,8 +99,9 @@ static int write_file(const char *path, const char *s)
 
 /*
  * Hold off the signals that end or stop a process from a terminal or a
- * kill, so that a step that must be undone (a pattern on a disk, a fence
- * on other devices) is undone before they act.  SIGKILL cannot be held.
+ * kill, so that a step that must be undone (a pattern on a disk, a bind's
+ * driver_override and bars entry) is undone before they act.  SIGKILL
+ * cannot be held.
  */
 static void hold_signals(sigset_t *old)
 {
@@ -745,46 +747,8 @@ static int cmd_info(int argc, char **argv)
 
 /* ---- bind / unbind ------------------------------------------------------ */
 
-/* What a device's driver_override holds while bind --bar fences it off. */
-#define FENCE "p2pmem-bind-in-progress"
-
-/* vendor, device, subsystem IDs and class of @bdf, hex without "0x". */
-struct pci_match {
-	char id[5][16];
-};
-
-static int pci_match_of(const char *bdf, struct pci_match *m)
-{
-	static const char *const attrs[] = {
-		"vendor", "device", "subsystem_vendor", "subsystem_device", "class",
-	};
-	char path[PATH_MAX], val[16];
-	int i, ret;
-
-	memset(m, 0, sizeof(*m));	/* compared whole with memcmp() */
-	for (i = 0; i < 5; i++) {
-		snprintf(path, sizeof(path), PCIDEVS "/%s/%s", bdf, attrs[i]);
-		ret = read_file(path, val, sizeof(val));
-		if (ret)
-			return ret;
-		if (!is_hex_id(val))
-			return -EINVAL;
-		snprintf(m->id[i], sizeof(m->id[i]), "%s", val + 2);
-	}
-	return 0;
-}
-
-static bool override_is(const char *bdf, const char *want)
-{
-	char path[PATH_MAX], val[64];
-
-	snprintf(path, sizeof(path), PCIDEVS "/%s/driver_override", bdf);
-	if (read_file(path, val, sizeof(val)))
-		return false;
-	if (!strcmp(val, "(null)"))	/* how an unset one reads */
-		val[0] = '\0';
-	return !strcmp(val, want);
-}
+/* Where the module looks up the BAR of a match that names none. */
+#define BARS "/sys/module/p2pmem/parameters/bars"
 
 static int set_override(const char *bdf, const char *val)
 {
@@ -794,95 +758,37 @@ static int set_override(const char *bdf, const char *val)
 	return write_file(path, *val ? val : "\n");
 }
 
-static void lift_fence(char (*fenced)[32], int n)
-{
-	while (n-- > 0)
-		if (override_is(fenced[n], FENCE))
-			set_override(fenced[n], "");
-	free(fenced);
-}
-
 /*
- * new_id makes the driver probe every unbound device its ID matches, at
- * once and until remove_id.  Every other unbound device @m matches that
- * has no driver_override of its own gets one naming no driver for that
- * time; lift_fence() takes it off again.  Returns how many, or -errno.
+ * Name @bar for @bdf in the module's bars parameter ("BDF:BAR,..."),
+ * keeping every other device's entry and replacing this one's, and leave
+ * the value it had in @old to be put back should the bind fail.  The
+ * driver takes a driver_override bind's BAR from there, so bind never adds
+ * an ID that could match (and bind) another device.  The caller holds
+ * flock() on the parameter against another bind doing the same.
  */
-static int fence_others(const char *bdf, const struct pci_match *m, char (**fenced)[32])
+static int bars_set(const char *bdf, int bar, char *old, size_t len)
 {
-	char (*v)[32] = NULL, (*grown)[32], drv[64];
-	struct pci_match o;
-	struct dirent *e;
-	int n = 0, ret = 0;
-	DIR *dir = opendir(PCIDEVS);
+	char cur[4096], new[4096], *tok, *save;
+	size_t n = strlen(bdf), used = 0;
+	int ret;
 
-	*fenced = NULL;
-	if (!dir)
-		return -errno;
-	while ((e = readdir(dir))) {
-		if (e->d_name[0] == '.' || !strcmp(e->d_name, bdf) ||
-		    strlen(e->d_name) >= sizeof(*v) || pci_match_of(e->d_name, &o) ||
-		    memcmp(&o, m, sizeof(o)))
-			continue;
-		pci_driver(e->d_name, drv, sizeof(drv));
-		if (*drv || !override_is(e->d_name, ""))
-			continue;
-		grown = realloc(v, (n + 1) * sizeof(*v));
-		if (!grown) {
-			ret = -ENOMEM;
-			break;
-		}
-		v = grown;
-		ret = set_override(e->d_name, FENCE);
-		if (ret)
-			break;
-		snprintf(v[n++], sizeof(*v), "%s", e->d_name);
-	}
-	closedir(dir);
-	if (ret) {
-		lift_fence(v, n);
+	ret = read_file(BARS, old, len);
+	if (ret && ret != -ENODATA)
 		return ret;
+	if (!strcmp(old, "(null)"))	/* how an unset one reads */
+		old[0] = '\0';
+	snprintf(cur, sizeof(cur), "%s", old);
+	for (tok = strtok_r(cur, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(tok, bdf, n) && tok[n] == ':')
+			continue;
+		used += snprintf(new + used, sizeof(new) - used, "%s,", tok);
+		if (used >= sizeof(new))
+			return -ENOSPC;
 	}
-	*fenced = v;
-	return n;
-}
-
-/*
- * The module takes the BAR from a dynamic ID's driver_data (BAR + 1), and
- * only new_id adds one.  It matches exactly this device's IDs, the other
- * devices it would match are fenced off while it exists, and remove_id
- * names it exactly (a plain "VVVV DDDD" could remove one from ids=).
- */
-static int bind_bar(const char *bdf, int bar)
-{
-	char id[128], drv[64];
-	char (*fenced)[32];
-	struct pci_match m;
-	sigset_t old;
-	int n, ret;
-
-	ret = pci_match_of(bdf, &m);
-	if (ret)
-		return ret;
-	hold_signals(&old);
-	n = fence_others(bdf, &m, &fenced);
-	ret = n < 0 ? n : 0;
-	if (!ret) {
-		snprintf(id, sizeof(id), "%s %s %s %s %s ffffff %x", m.id[0], m.id[1],
-			 m.id[2], m.id[3], m.id[4], bar + 1);
-		ret = write_file(DRIVER "/new_id", id);
-	}
-	if (!ret) {
-		pci_driver(bdf, drv, sizeof(drv));
-		if (strcmp(drv, "p2pmem"))
-			ret = write_file(DRIVER "/bind", bdf);
-		snprintf(id, sizeof(id), "%s %s %s %s %s ffffff", m.id[0], m.id[1],
-			 m.id[2], m.id[3], m.id[4]);
-		write_file(DRIVER "/remove_id", id);
-	}
-	lift_fence(fenced, n < 0 ? 0 : n);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	return ret;
+	if ((size_t)snprintf(new + used, sizeof(new) - used, "%s:%d", bdf, bar) >=
+	    sizeof(new) - used)
+		return -ENOSPC;
+	return write_file(BARS, new);
 }
 
 /* The BAR the p2pmem device of @bdf publishes, or -1. */
@@ -907,9 +813,10 @@ static int bound_bar(const char *bdf)
 
 static int cmd_bind(int argc, char **argv)
 {
-	char drv[64];
+	char drv[64], old[4096];
 	const char *bdf;
-	int bar = -1, got, ret;
+	int bar = -1, lock = -1, got, ret;
+	sigset_t mask;
 
 	if (argc == 4 && !strcmp(argv[2], "--bar"))
 		bar = atoi(argv[3]);
@@ -928,28 +835,54 @@ static int cmd_bind(int argc, char **argv)
 	if (*drv)
 		return fail("bind: %s is bound to %s; unbind it from %s first", bdf, drv, drv);
 
-	/* driver_override: the driver binds this device and no other. */
+	/*
+	 * --bar goes into the module's bars parameter first; then
+	 * driver_override makes the driver bind this device and no other.
+	 */
+	hold_signals(&mask);
+	if (bar >= 0) {
+		lock = open(BARS, O_RDONLY | O_CLOEXEC);
+		if (lock < 0 && errno == ENOENT) {
+			ret = fail("bind: the loaded p2pmem module has no bars parameter (too old for --bar)");
+			goto out;
+		}
+		ret = lock < 0 || flock(lock, LOCK_EX) ? -errno : bars_set(bdf, bar, old, sizeof(old));
+		if (ret) {
+			ret = fail("bind: %s: %s", BARS, strerror(-ret));
+			goto out;
+		}
+	}
 	ret = set_override(bdf, "p2pmem");
-	if (ret)
-		return fail("bind: %s: driver_override: %s", bdf, strerror(-ret));
-	if (bar >= 0)
-		ret = bind_bar(bdf, bar);
-	else
-		ret = write_file(DRIVER "/bind", bdf);
 	if (ret) {
-		set_override(bdf, "");
-		return fail("bind: %s: %s (see dmesg)", bdf, strerror(-ret));
+		ret = fail("bind: %s: driver_override: %s", bdf, strerror(-ret));
+		goto undo_bars;
+	}
+	ret = write_file(DRIVER "/bind", bdf);
+	if (ret) {
+		ret = fail("bind: %s: %s (see dmesg)", bdf, strerror(-ret));
+		goto undo_override;
 	}
 	/* An ids= entry naming a BAR for these IDs is matched first. */
 	got = bound_bar(bdf);
 	if (bar >= 0 && got != bar) {
 		write_file(DRIVER "/unbind", bdf);
-		set_override(bdf, "");
-		return fail("bind: %s got BAR %d, not %d (does the module's ids= name a BAR for its IDs?)",
-			    bdf, got, bar);
+		ret = fail("bind: %s got BAR %d, not %d (does the module's ids= name a BAR for its IDs?)",
+			   bdf, got, bar);
+		goto undo_override;
 	}
+	ret = 0;
 	printf("bound %s to p2pmem\n", bdf);
-	return 0;
+	goto out;
+undo_override:
+	set_override(bdf, "");
+undo_bars:
+	if (bar >= 0)
+		write_file(BARS, *old ? old : "\n");
+out:
+	if (lock >= 0)
+		close(lock);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+	return ret;
 }
 
 static int cmd_unbind(int argc, char **argv)

@@ -44,6 +44,15 @@ for bad in 1af4:1110junk 1af4:1110:2x 1af4:1110:2: 1af4: :1110 1af4:11100 -1:111
 	refute "insmod ids=$bad is refused" insmod $KO adopt=0 nvme_cmb=0 ids=$bad
 	check "... and says why" dmesg_has "bad ids= entry \"$bad\""
 done
+# bars= is DDDD:BB:DD.F:BAR[,...]: a PCI name as sysfs spells it, then a
+# decimal BAR 0-5, nothing else.
+for bad in 0000:00:03.0 0000:00:03.0:6 0000:00:03.0:2x 0000:00:03.0:+2 0000:00:03.0:2: \
+	00:03.0:2 0000:0:03.0:2 0000:00:20.0:2 0000:00:03.8:2 0000-00:03.0:2; do
+	refute "insmod bars=$bad is refused" insmod $KO adopt=0 nvme_cmb=0 bars=$bad
+	check "... and says why" dmesg_has "bad bars= entry \"$bad\""
+done
+refute "insmod bars=$IV:2,junk (one good entry, one bad) is refused" insmod $KO adopt=0 nvme_cmb=0 bars=$IV:2,junk
+check "... and says which entry" dmesg_has 'bad bars= entry "junk"'
 check "insmod with a zero-size BAR and an I/O BAR loads" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110:1,1b36:0005:1
 is "... but creates no p2pmem device" "$(ls /sys/class/p2pmem)" ""
 check "zero-size BAR is explained" dmesg_has "BAR 1 is not implemented (size 0)"
@@ -350,6 +359,28 @@ check "... and says why" dmesg_has "p2pmem: dynamic ID driver_data 0x99 names no
 check "remove_id takes that ID away again" sh -c "echo '1af4 1110 ffffffff ffffffff 0 0' > $DRV/remove_id"
 echo "1af4 1110" > $DRV/new_id
 check "new_id binds the device" test -n "$(child_of $IV)"
+rmmod p2pmem
+# bars= names the BAR a driver_override bind publishes.  BAR 0 of the
+# ivshmem is its 256-byte register BAR, which the driver refuses as
+# unaligned: proof that the entry, not the default (BAR 2), was used.
+BARS=/sys/module/p2pmem/parameters/bars
+unaligned() { dmesg | grep -c -- "p2pmem $IV: p2pmem: BAR 0 range .* is not aligned"; }
+n=$(unaligned)
+check "insmod bars=0000:7f:00.0:1,$IV:0" insmod $KO adopt=0 nvme_cmb=0 bars=0000:7f:00.0:1,$IV:0
+echo p2pmem > /sys/bus/pci/devices/$IV/driver_override
+echo $IV > /sys/bus/pci/drivers_probe
+is "... a driver_override bind takes BAR 0 from it, which is refused" "$(child_of $IV)" ""
+is "... as unaligned, once" "$(unaligned)" $((n + 1))
+echo "$IV:2" > $BARS
+echo $IV > /sys/bus/pci/drivers_probe
+is "bars=$IV:2 written at run time: BAR 2" "$(attr "$(child_of $IV)" bar)" 2
+echo $IV > $DRV/unbind
+echo "$IV:7" > $BARS
+echo $IV > /sys/bus/pci/drivers_probe
+is "bars=$IV:7 (no such BAR) binds nothing" "$(child_of $IV)" ""
+check "... and says why" dmesg_has "p2pmem $IV: p2pmem: bad bars= entry \"$IV:7\""
+echo > $BARS
+echo > /sys/bus/pci/devices/$IV/driver_override
 rmmod p2pmem
 
 # ---- PCIe hot-unplug and hot-add with a user present ----------------------
@@ -765,6 +796,7 @@ refute "p2pmem unbind again: not bound" p2pmem unbind $IV
 check "p2pmem bind $IV --bar 2" p2pmem bind $IV --bar 2
 udevadm settle
 is "... gives it a p2pmem device of BAR 2" "$(attr $(child_of $IV) bar)" 2
+is "... named in the module's bars parameter, not in a dynamic ID" "$(cat /sys/module/p2pmem/parameters/bars)" "$IV:2"
 refute "p2pmem bind $IV again: already bound" p2pmem bind $IV
 refute "p2pmem bind $NVPCI: bound to nvme" p2pmem bind $NVPCI
 check "... and says so" sh -c "p2pmem bind $NVPCI 2>&1 | grep -q 'is bound to nvme; unbind it from nvme first'"
@@ -798,14 +830,19 @@ wait_for 300 has_other_iv
 IV2=$(other_iv)
 check "a second ivshmem with the same IDs is hot-added ($IV2)" test -n "$IV2"
 is "... and no driver takes it" "$(drv_of $IV2)" ""
+echo "0000:7f:00.0:1,$IV:0" > /sys/module/p2pmem/parameters/bars
 check "p2pmem bind $IV --bar 2 with it present" p2pmem bind $IV --bar 2
 is "... gives $IV a p2pmem device of BAR 2" "$(attr $(child_of $IV) bar)" 2
+is "... replacing $IV's bars entry and keeping the others'" \
+	"$(cat /sys/module/p2pmem/parameters/bars)" "0000:7f:00.0:1,$IV:2"
 is "... and leaves $IV2 unbound" "$(drv_of $IV2)" ""
 # Its BAR 2 gets no space on the hot-plug port, so a probe fails; the
 # driver must not even have tried it.
 refute "... and the driver never probed $IV2" dmesg_has "p2pmem $IV2: "
 check "p2pmem unbind $IV" p2pmem unbind $IV
+is "p2pmem unbind leaves the bars entry" "$(cat /sys/module/p2pmem/parameters/bars)" "0000:7f:00.0:1,$IV:2"
 refute "p2pmem bind $IV --bar 0 (its 256-byte register BAR): refused by the driver" p2pmem bind $IV --bar 0
+is "... and bars is as it was" "$(cat /sys/module/p2pmem/parameters/bars)" "0000:7f:00.0:1,$IV:2"
 is "... $IV2 is still unbound" "$(drv_of $IV2)" ""
 # (An unset driver_override reads "(null)".)
 is "... and neither keeps a driver_override" \
