@@ -293,11 +293,6 @@ static bool p2pmem_native_take_run(struct p2pmem_dev *p2p, unsigned long n,
 	unsigned long addr, i;
 
 	addr = gen_pool_alloc(p2p->pool, n << PAGE_SHIFT);
-	if (!addr) {
-		/* Pages freed a moment ago may still wait on p2p->freed. */
-		p2pmem_drain_scan(p2p);
-		addr = gen_pool_alloc(p2p->pool, n << PAGE_SHIFT);
-	}
 	if (!addr)
 		return false;
 	for (i = 0; i < n; i++) {
@@ -347,7 +342,8 @@ static size_t p2pmem_native_avail(struct p2pmem_dev *p2p)
 /*
  * Bytes nobody holds.  Pages the mm has freed but a backend holds back
  * (p2pmem_page_free()) are taken back first, so that memory munmap() let
- * go of counts as soon as munmap() returns.
+ * go of counts as soon as munmap() returns, both in sysfs and for
+ * p2pmem_take_pages(), which asks this before it takes anything.
  */
 static size_t p2pmem_avail(struct p2pmem_dev *p2p)
 {
