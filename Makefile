@@ -3,7 +3,8 @@
 #   make                      build p2pmem.ko for the running kernel
 #   make KDIR=/path/to/build  build against any kernel headers tree
 #   make demo                 boot a VM with an NVMe CMB and run the whole flow
-#   make check                build and run the VM test suite (see README.md)
+#   make check                build and run the VM test suite (see README.md);
+#                             KERNELS="6.1 sid", VARIANTS=plain, SECTIONS="10 cmb"
 #   make bench                p2pmem vs the kernel's allocate file vs RAM
 #   make W=1 / make C=1       extra warnings / sparse, passed to kbuild
 
@@ -41,7 +42,8 @@ demo:
 	tests/run --demo
 
 check:
-	tests/run $(if $(KERNELS),--kernels "$(KERNELS)") $(if $(VARIANTS),--variants "$(VARIANTS)")
+	tests/run $(if $(KERNELS),--kernels "$(KERNELS)") $(if $(VARIANTS),--variants "$(VARIANTS)") \
+		$(if $(SECTIONS),--sections "$(SECTIONS)")
 
 bench:
 	tests/run --bench $(if $(KERNELS),--kernels "$(KERNELS)")

@@ -3,8 +3,8 @@
 # has one, and anonymous RAM.  The host turns the BENCH lines into ratios.
 . /tests/lib.sh
 IV=$(find_pci 0x1af4 0x1110)
-NV=$(nvme_ns_by_serial p2ptest0)
-CMB=$(ns_pci $(nvme_ns_by_serial p2pcmb0))
+NV=$(nvme_ns_by_serial $NV_SERIAL)
+CMB=$(ns_pci $(nvme_ns_by_serial $CMB_SERIAL))
 insmod /p2pmem.ko adopt=0 ids=1af4:1110 || echo "BENCH-ERROR insmod failed"
 C=$(child_of $IV)
 K=/sys/bus/pci/devices/$IV/p2pmem/allocate

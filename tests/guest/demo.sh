@@ -5,8 +5,8 @@
 . /tests/lib.sh
 step() { printf '\n==> %s\n' "$*"; }
 run() { echo "# $*"; "$@"; }
-NV=$(nvme_ns_by_serial p2ptest0)
-NVC=$(nvme_ns_by_serial p2pcmb0)
+NV=$(nvme_ns_by_serial $NV_SERIAL)
+NVC=$(nvme_ns_by_serial $CMB_SERIAL)
 CMB=$(ns_pci $NVC)
 NVPCI=$(ns_pci $NV)
 fail() { echo "DEMO: FAILED ($*)"; exit 1; }

@@ -1,6 +1,14 @@
 # Helpers for the guest suites; every check prints one TAP line.
+# The VM's devices (QEMU ids, serials, sizes), as the host made them.
+. /tests/vm.conf
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; }
+# skip DESC REASON: a check that is not made here, and why (what this
+# kernel or QEMU cannot do); it counts as passed, listed as skipped.
+skip() { echo "ok - $1 # SKIP $2"; }
+# setup DESC CMD...: a section's setup step (loading the module it works
+# on): silent when CMD succeeds, a failing check when it does not.
+setup() { d=$1; shift; "$@" >/dev/null 2>&1 || notok "$d"; }
 # check DESC CMD...: pass when CMD succeeds.
 check() { d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else notok "$d"; fi; }
 # refute DESC CMD...: pass when CMD fails.
@@ -108,3 +116,26 @@ port_kind() { # BDF -> root-port / upstream-port / downstream-port, from the PCI
 }
 # reach P2PMEMN BDF: ask the p2pmemN about a PCI function, print the verdict.
 reach() { echo "$2" > /sys/class/p2pmem/$1/reach && cat /sys/class/p2pmem/$1/reach; }
+# On the native backend a client in a translating IOMMU domain (DMA,
+# DMA-FQ: the group's type in sysfs) is handed IOVAs: its traffic to the
+# provider goes up to the root complex's IOMMU even under a common switch,
+# all the way up from the one and down to the other.  The kernel backend
+# gives such peers the bus address (see P2P_DATA in suite.sh).
+translated() {
+	[ "$BACKEND" = native ] && grep -q '^DMA' /sys/bus/pci/devices/$1/iommu_group/type 2>/dev/null
+}
+# want_reach PROVIDER CLIENT DIRECT: what reach should say about CLIENT,
+# "DIRECT" (the answer without translation) unless the IOMMU translates.
+want_reach() {
+	local d
+	if translated $2; then
+		d=$(( $(chain_of $1 | wc -l) + $(chain_of $2 | wc -l) + 2 ))
+		if [ $HOSTP2P = yes ]; then
+			echo "$2 host-bridge distance=$d reason=iommu-translated host=$RC host_id=$RCID source=$SRC"
+		else
+			echo "$2 unsupported reason=iommu-translated host=$RC host_id=$RCID source=$SRC"
+		fi
+	else
+		echo "$2 $3 source=$SRC"
+	fi
+}

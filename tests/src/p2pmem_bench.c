@@ -17,7 +17,7 @@
  *                                        trace of CPU writes into the BAR:
  *                                        what lies between them is the
  *                                        zeroing (see zero_report in
- *                                        tests/run)
+ *                                        tests/lib/benchreport.sh)
  *   p2pmem_bench frag LABEL DEV          mmap + munmap half of DEV, median
  *                                        of 5, ms: "flat" from an empty
  *                                        pool, "frag" after every other
@@ -141,7 +141,7 @@ static int bench_dio(const char *label, const char *target, const char *nvme)
 	return 0;
 }
 
-/* The values the host looks for in the trace; see zero_report in tests/run. */
+/* The values the host looks for in the trace; see zero_report in tests/lib/benchreport.sh. */
 #define ZERO_MARK_START 0x7032707a65726f31ULL	/* "p2pzero1" */
 #define ZERO_MARK_END 0x7032707a65726f32ULL	/* "p2pzero2" */
 

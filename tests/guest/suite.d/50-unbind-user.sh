@@ -1,0 +1,20 @@
+# ---- unbind with a user present -------------------------------------------
+setup "insmod ids=1af4:1110" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110
+P=/sys/class/p2pmem/p2pmem0
+p2pmem_test hold /dev/p2pmem0 > /tmp/hold.out &
+HP=$!
+wait_for 50 grep -q HOLDING /tmp/hold.out
+check "a process holds a mapping" grep -q HOLDING /tmp/hold.out
+refute "rmmod is refused while /dev/p2pmem0 is mapped" rmmod p2pmem
+check "unbind with the mapping present" sh -c "echo $IV > $DRV/unbind"
+refute "unbind removes p2pmem0" test -e $P
+refute "unbind removes /dev/p2pmem0" test -e /dev/p2pmem0
+refute "unbind releases the BAR" grep -q ' : p2pmem$' /proc/iomem
+kill -USR1 $HP
+wait $HP
+is "the holder's mapping was revoked (SIGBUS on access)" $? 42
+check "bind again through the bind file" sh -c "echo $IV > $DRV/bind"
+C=$(child_of $IV)
+check "a p2pmem device is back ($C)" test -n "$C" -a -c "/dev/$C"
+is "... with all of its memory available" "$(attr $C available)" $IV_SIZE
+setup "rmmod" rmmod p2pmem

@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: GPL-2.0
+# Judging a run: the guest's TAP, dmesg, the host-side proofs.
+# Sourced by tests/run.
+
+# judge_dmesg LABEL DIR: the guest's dmesg must be free of kernel complaints.
+judge_dmesg() {
+	local label=$1 w=$2
+	if grep -En "WARNING:|BUG:|Oops|general protection|Call Trace|RCU stall|rcu_.*detected stall|possible circular locking|possible recursive locking|INFO: task .* blocked" "$w/dmesg.log" >"$w/dmesg.bad"; then
+		sed 's/^/#   /' "$w/dmesg.bad" | head -n 40
+		result 1 "[$label] guest dmesg has no WARNING/BUG/Oops/Call Trace"
+	else
+		result 0 "[$label] guest dmesg has no WARNING/BUG/Oops/Call Trace"
+	fi
+}
+
+# proof_holds LOG TAG FILE: every "TAG off len seed patoff" line of LOG
+# names bytes FILE really holds, and they add up to the 4 MiB moved.
+proof_holds() {
+	local tag off len seed patoff total=0
+	while read -r tag off len seed patoff; do
+		total=$((total + len))
+		"$OUT/pattern" check "$3" "$off" "$len" "$seed" "$patoff" || return 1
+	done < <(grep "^ *$2 " "$1")
+	[ $total = $((4 * MiB)) ]
+}
+
+# judge_proof LABEL DIR: bytes the NVMe DMA'd into the BAR are in the
+# ivshmem backing file; bytes it DMA'd out of the BAR are in the NVMe image.
+judge_proof() {
+	local label=$1 w=$2
+	# The suite hot-plugs the ivshmem before the proof; see suite.d.
+	host_check "[$label] host: the 4 MiB the NVMe wrote into p2pmem are in the BAR's backing file" \
+		proof_holds "$w/console.log" PROOF-BAR "$w/$IV_HOTPLUG_FILE"
+	host_check "[$label] host: the 4 MiB the NVMe read out of p2pmem are in its disk image" \
+		proof_holds "$w/console.log" PROOF-NVME "$w/$NV_FILE"
+}
+
+# judge_tap LABEL LOG: the guest's results, up to its dmesg.  The suite
+# prints one KTAP subtest per section ("# Subtest: NAME", its checks
+# indented and numbered, its plan, then "ok K NAME" or "not ok K NAME");
+# every check inside counts as one result here, a "# SKIP" one as passed.
+# A section that failed with no failing check (it should not happen: the
+# guest adds one) still fails the run.
+judge_tap() {
+	local label=$1 sect= bad=0 line re_leaf='^ +(not )?ok [0-9]+ - (.*)$' re_sect='^(not )?ok [0-9]+ (.*)$'
+	while IFS= read -r line; do
+		case $line in
+		DMESG-BEGIN*) break ;;
+		"# Subtest: "*) sect=${line#\# Subtest: }; bad=0; continue ;;
+		# Unnumbered top-level checks, as the guest printed before sections.
+		"ok - "*) result 0 "[$label] ${line#ok - }"; continue ;;
+		"not ok - "*) result 1 "[$label] ${line#not ok - }"; continue ;;
+		esac
+		if [[ $line =~ $re_leaf ]]; then
+			if [ -z "${BASH_REMATCH[1]}" ]; then
+				result 0 "[$label] ${sect:+$sect: }${BASH_REMATCH[2]}"
+			else
+				bad=1
+				result 1 "[$label] ${sect:+$sect: }${BASH_REMATCH[2]}"
+			fi
+		elif [[ $line =~ $re_sect ]]; then
+			[ -z "${BASH_REMATCH[1]}" ] || [ $bad = 1 ] ||
+				result 1 "[$label] ${BASH_REMATCH[2]}: the section failed with no failing check"
+			sect=
+		fi
+	done <"$2"
+}
+
+# judge ABI VARIANT: turn the console log and the device files into results.
+judge() {
+	local label=$1/$2 w=$OUT/$1/$2 log=$OUT/$1/$2/console.log
+	judge_tap "$label" "$log"
+
+	host_check "[$label] the guest ran to the end" grep -q "^GUEST-DONE" "$log"
+	sed -n '/^DMESG-BEGIN/,/^DMESG-END/p' "$log" >"$w/dmesg.log"
+	judge_dmesg "$label" "$w"
+	# See P2P_DATA in suite.sh: QEMU cannot route direct P2P under its IOMMU.
+	if [ "$BACKEND/$2" = kernel/iommu ]; then
+		result 0 "[$label] host: the NVMe's DMA into and out of p2pmem # SKIP QEMU's IOMMU cannot route the direct bus address the P2PDMA kernel gives"
+	elif [ -n "$SECTIONS" ] && ! grep -q '^# Subtest: [0-9]*-proof$' "$log"; then
+		result 0 "[$label] host: the NVMe's DMA into and out of p2pmem # SKIP the proof section is not among SECTIONS=$SECTIONS"
+	else
+		judge_proof "$label" "$w"
+	fi
+
+	if grep -q "^ *not ok" "$log" || ! grep -q "^GUEST-DONE" "$log"; then
+		say "console of $label, last 60 lines:"
+		grep -v '^ *ok ' "$log" | tail -n 60 | sed 's/^/#   /'
+	fi
+	return 0
+}
+

@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: GPL-2.0
+# The Debian package and DKMS.
+# Sourced by tests/run.
+
+# build_package: p2pmem-dkms from a copy of the sources with
+# dpkg-buildpackage, as a user builds it from the repo; unpacked into
+# $OUT/pkg/root, where the guest's CLI, library and udev files come from.
+PKG=$OUT/pkg
+build_package() {
+	local deb
+	rm -rf "$PKG" && mkdir -p "$PKG/src"
+	tar -C "$ROOT" --exclude=./.git --exclude=./tests/build --exclude='*.o' \
+		--exclude='*.ko' -cf - . | tar -C "$PKG/src" -xf -
+	if (cd "$PKG/src" && dpkg-buildpackage -us -uc -b) >"$PKG/build.log" 2>&1; then
+		result 0 "[package] dpkg-buildpackage builds p2pmem-dkms"
+	else
+		sed 's/^/#   /' "$PKG/build.log" | tail -n 40
+		result 1 "[package] dpkg-buildpackage builds p2pmem-dkms"
+		die "no package, no guest tools"
+	fi
+	deb=$(ls "$PKG"/p2pmem-dkms_*_amd64.deb)
+	dpkg-deb -x "$deb" "$PKG/root"
+	local f missing=
+	for f in usr/bin/p2pmem usr/share/man/man1/p2pmem.1.gz \
+		usr/lib/udev/rules.d/60-p2pmem.rules usr/lib/udev/p2pmem-serial \
+		usr/lib/x86_64-linux-gnu/libp2pmem.so.1 usr/include/libp2pmem.h \
+		usr/lib/x86_64-linux-gnu/pkgconfig/libp2pmem.pc \
+		"usr/src/p2pmem-$(dpkg-deb -f "$deb" Version)/dkms.conf"; do
+		[ -e "$PKG/root/$f" ] || missing="$missing $f"
+	done
+	[ -z "$missing" ] || say "missing from the package:$missing"
+	result "$([ -z "$missing" ] && echo 0 || echo 1)" \
+		"[package] it holds the DKMS sources, the CLI and its man page, the udev rules, libp2pmem with header and pkg-config file"
+	dpkg-deb -f "$deb" Depends | grep -q dkms && f=0 || f=1
+	result $f "[package] it depends on dkms (dh_dkms)"
+}
+
+# in_root ROOT CMD...: run CMD in a chroot with /proc, as kbuild does.
+in_root() {
+	local r=$1
+	shift
+	unshare -m --fork sh -c 'mount -t proc proc "$1/proc" && shift && exec chroot "$@"' \
+		sh "$r" "$r" "$@"
+}
+
+# dkms_install ABI: a clean Debian 12 (mmdebstrap, cached per ABI) with
+# dkms and that kernel's headers gets the package with dpkg -i; then
+# "dkms autoinstall -k ABI", what the kernel's postinst hook runs on an
+# upgrade, must build and install the module.  The guest of that kernel
+# then loads this module through libkmod.
+dkms_install() {
+	local abi=$1 r=$CACHE/dkmsroot-$1 deb st sec
+	deb=$(ls "$PKG"/p2pmem-dkms_*_amd64.deb)
+	if [ ! -f "$r/complete" ]; then
+		say "making a clean Debian 12 with dkms and linux-headers-$abi (mmdebstrap)"
+		rm -rf "$r"
+		# Security updates from where the host gets them, if it does.
+		sec=$(debian_uri bookworm-security)
+		mmdebstrap --quiet --variant=apt \
+			--include="dkms,linux-headers-$abi,adduser,udev,libkmod2,pkg-config,libc6-dev" \
+			bookworm "$r" \
+			"deb $MIRROR bookworm main" \
+			"deb $MIRROR bookworm-updates main" \
+			"deb $MIRROR bookworm-backports main" \
+			${sec:+"deb $sec bookworm-security main"} \
+			>"$OUT/mmdebstrap-dkms.log" 2>&1 ||
+			{ sed 's/^/#   /' "$OUT/mmdebstrap-dkms.log" | tail -n 20; result 1 "[$abi] a clean Debian 12 with dkms and its headers"; return 1; }
+		touch "$r/complete"
+	fi
+	in_root "$r" dpkg --purge p2pmem-dkms >/dev/null 2>&1 || true
+	cp "$deb" "$r/tmp/p2pmem-dkms.deb"
+	# (Under set -e every step's status is taken with && / ||.)
+	local rc ko
+	in_root "$r" dpkg -i /tmp/p2pmem-dkms.deb >"$PKG/install-$abi.log" 2>&1 && rc=0 || rc=1
+	[ $rc = 0 ] || sed 's/^/#   /' "$PKG/install-$abi.log" | tail -n 30
+	result $rc "[$abi] dpkg -i p2pmem-dkms on a clean Debian 12"
+	in_root "$r" getent group p2pmem >/dev/null && rc=0 || rc=1
+	result $rc "[$abi] ... created the p2pmem group"
+	in_root "$r" dkms autoinstall -k "$abi" >"$PKG/dkms-$abi.log" 2>&1 || true
+	st=$(in_root "$r" dkms status -k "$abi" 2>/dev/null) || true
+	echo "# dkms status: $st"
+	case $st in *"p2pmem/"*", $abi, x86_64: installed"*) rc=0 ;; *) rc=1 ;; esac
+	[ $rc = 0 ] || sed 's/^/#   /' "$PKG/dkms-$abi.log" | tail -n 30
+	result $rc "[$abi] dkms autoinstall -k $abi builds and installs p2pmem (AUTOINSTALL)"
+	# The kernel's config decides whether DKMS compresses what it installs.
+	mkdir -p "$PKG/dkms/$abi"
+	rc=1
+	for ko in "$r/lib/modules/$abi/updates/dkms/p2pmem.ko"*; do
+		[ -f "$ko" ] && unpack_ko "$ko" "$PKG/dkms/$abi/p2pmem.ko" && rc=0
+	done
+	[ $rc = 0 ] || rm -f "$PKG/dkms/$abi/p2pmem.ko"
+	result $rc "[$abi] ... into /lib/modules/$abi/updates/dkms"
+	printf '#include <libp2pmem.h>\nint main(void) { struct p2pmem_info *l; return p2pmem_list(&l) < 0; }\n' >"$r/tmp/app.c"
+	in_root "$r" sh -c 'gcc-12 $(pkg-config --cflags libp2pmem) -o /tmp/app /tmp/app.c $(pkg-config --libs libp2pmem) && /tmp/app' \
+		>"$PKG/app-$abi.log" 2>&1 && rc=0 || rc=1
+	result $rc "[$abi] an application builds against libp2pmem with pkg-config and runs"
+}
+
