@@ -3,37 +3,42 @@
 # Sourced by tests/run.
 
 # zero_report ABI: from QEMU's trace of CPU writes into MMIO, the writes
-# into the NVMe CMB between the guest's two marker writes (p2pmem_bench
-# zero): the zeroing of the pages it mapped.  Their number and bytes, and
-# whether the bytes add up to those pages, so nothing else was counted.
+# into the NVMe CMB between each pair of the guest's marker writes
+# (p2pmem_bench zero, once per round): the zeroing of the pages it mapped.
+# Their number and bytes, whether the bytes add up to those pages (so
+# nothing else was counted), and whether every round counted the same.
 zero_report() {
-	local abi=$1 w=$OUT/$1/plain pages line
-	pages=$(sed -n 's/^BENCH zero-pages p2pmem \([0-9]*\) pages.*/\1/p' "$w/console.log")
-	line=$(awk '
+	local abi=$1 w=$OUT/$1/plain pages rounds counts
+	pages=$(sed -n 's/^BENCH zero-pages p2pmem \([0-9]*\) pages.*/\1/p' "$w/console.log" | sort -u)
+	rounds=$(grep -c '^BENCH zero-pages p2pmem ' "$w/console.log") || true
+	counts=$(awk '
 	$NF == "\047nvme-cmb\047" {
 		for (i = 1; i < NF; i++) {
 			if ($i == "value") v = $(i + 1)
 			if ($i == "size") s = $(i + 1)
 		}
 		if (v == "0x7032707a65726f31") { on = 1; n = 0; b = 0; next }
-		if (v == "0x7032707a65726f32") { if (on) { print n, b; exit } }
+		if (v == "0x7032707a65726f32") { if (on) print n, b; on = 0; next }
 		if (on) { n++; b += s }
 	}' "$w/trace.log" 2>/dev/null)
-	set -- $line
-	if [ -z "$pages" ] || [ $# != 2 ] || [ "$2" != $((pages * 4096)) ]; then
-		say "zeroing trace: ${pages:-no} pages mapped, ${2:-no} bytes written in ${1:-no} writes"
-		result 1 "[$abi] the CMB's zeroing writes are found in QEMU's trace"
+	set -- $(echo "$counts" | sort -u)
+	if [ -z "$pages" ] || [ "$(echo "$pages" | wc -l)" != 1 ] || [ $# != 2 ] ||
+		[ "$(echo "$counts" | grep -c .)" != "$rounds" ] || [ "$2" != $((pages * 4096)) ]; then
+		say "zeroing trace: ${pages:-no} pages mapped per round, $rounds rounds; CPU writes and bytes per window:" $counts
+		result 1 "[$abi] the CMB's zeroing writes are found in QEMU's trace, the same in every round"
 		return
 	fi
-	result 0 "[$abi] the CMB's zeroing writes are found in QEMU's trace"
-	printf '# %-22s zeroing %d pages of the CMB: %d CPU writes, %d bytes, %s bytes per write (goal: 8 or more)\n' \
-		"$abi" "$pages" "$1" "$2" "$(awk -v n="$1" -v b="$2" 'BEGIN { printf "%.2f", b / n }')" |
+	result 0 "[$abi] the CMB's zeroing writes are found in QEMU's trace, the same in every round"
+	printf '# %-40s %d CPU writes, %d bytes, %s bytes per write (goal: 8 or more), in each of %d rounds\n' \
+		"zero $pages CMB pages" "$1" "$2" "$(awk -v n="$1" -v b="$2" 'BEGIN { printf "%.2f", b / n }')" "$rounds" |
 		tee -a "$OUT/bench.txt"
 	host_check "[$abi] zeroing writes 8 or more bytes per CPU write" [ $(($2 / $1)) -ge 8 ]
 }
 
-# bench_report ABI: the guest's BENCH lines as one row per workload, with
-# ratios (absolute times under TCG say little; ratios within one VM do).
+# bench_report ABI: the guest's BENCH lines as one table per kernel, times
+# with their spread over the rounds and ratios within a round (absolute
+# times under TCG say little), then the counters (tests/bench-report.awk),
+# which must be the same in every round.
 bench_report() {
 	local abi=$1 w=$OUT/$1/plain
 	if grep -q "BENCH-ERROR" "$w/console.log" || ! grep -q "^GUEST-DONE" "$w/console.log"; then
@@ -42,26 +47,17 @@ bench_report() {
 		return
 	fi
 	result 0 "[$abi] benchmarks ran"
-	awk -v abi="$abi" '
-	/^BENCH (zero-pages|flat-mmap|frag-mmap) / { next }
-	/^BENCH / { v[$2, $3] = $4; u[$2] = $5; w[$2] = 1 }
-	function r(a, b) { return (a != "" && b != "" && b > 0) ? sprintf("%.2f", a / b) : "n/a" }
-	END {
-		printf "# %-22s %-9s %10s %10s %10s %13s %17s\n", abi, "workload", "p2pmem", "allocate", "anon RAM", "p2pmem/anon", "p2pmem/allocate"
-		for (k in w) {
-			printf "# %-22s %-9s %10s %10s %10s %13s %17s   (%s)\n", "", k, v[k, "p2pmem"], \
-				(v[k, "allocate"] == "" ? "n/a" : v[k, "allocate"]), (v[k, "anon"] == "" ? "n/a" : v[k, "anon"]), \
-				r(v[k, "p2pmem"], v[k, "anon"]), r(v[k, "p2pmem"], v[k, "allocate"]), u[k]
-		}
-	}' "$w/console.log" | tee -a "$OUT/bench.txt"
-	awk -v abi="$abi" '
-	/^BENCH (flat|frag)-mmap p2pmem / { v[$2] = $4 }
-	/^BENCH-INFO / { sub(/^BENCH-INFO /, ""); printf "# %-22s %s\n", abi, $0 }
-	END {
-		if (v["flat-mmap"] > 0)
-			printf "# %-22s mmap of half the BAR, every other page taken vs none: %s ms vs %s ms (%.2fx)\n", \
-				abi, v["frag-mmap"], v["flat-mmap"], v["frag-mmap"] / v["flat-mmap"]
-	}' "$w/console.log" | tee -a "$OUT/bench.txt"
+	[ -s "$OUT/bench.txt" ] ||
+		echo "# make bench, $(date -u '+%Y-%m-%d %H:%M UTC'), kernels: $KERNELS; host: $(nproc) CPUs, TCG" >"$OUT/bench.txt"
+	awk -v abi="$abi" -f "$ROOT/tests/bench-report.awk" "$w/console.log" >"$w/bench.txt"
+	grep -v '^VARIES' "$w/bench.txt" | tee -a "$OUT/bench.txt"
+	# Other work on the host is what spreads the times most.
+	awk '{ print "# host load average over the last 1, 5 minutes:", $1, $2 }' /proc/loadavg |
+		tee -a "$OUT/bench.txt"
+	sed -n 's/^VARIES /# p2pmem counters that varied: /p' "$w/bench.txt"
+	local rc=0
+	! grep -q '^VARIES' "$w/bench.txt" || rc=1
+	result $rc "[$abi] p2pmem's counters are the same in every round"
 	zero_report "$abi"
 }
 

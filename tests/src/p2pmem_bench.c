@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Guest-side micro-benchmarks for `make bench`.  TARGET is a p2pmem node,
- * the kernel's p2pmem/allocate file, or "anon" for anonymous RAM; every
- * result is one line the host turns into ratios:
+ * the kernel's p2pmem/allocate file, or "anon" for anonymous RAM.  Each
+ * call measures once: tests/guest/bench.sh calls it in interleaved rounds
+ * and the host (bench_report in tests/lib/benchreport.sh) takes medians and spreads.
+ * Every result is one line:
  *
- *   BENCH <workload> <label> <value> <unit>
+ *   BENCH <workload> <label> <value> <unit>        a time or a rate
+ *   BENCHC <workload> <label> <counter> <value>    a count that should be
+ *                                                  the same in every round
  *
  *   p2pmem_bench map LABEL TARGET        mmap + touch every page + munmap
- *                                        of 64 MiB; median of 5 runs, ms
+ *                                        of 64 MiB, ms; counts the minor
+ *                                        and major page faults that took
  *   p2pmem_bench dio LABEL TARGET NVME   O_DIRECT reads of 4 MiB from the
- *                                        NVMe into a 4 MiB buffer of TARGET;
- *                                        32 MiB in all, best of 3, MiB/s
+ *                                        NVMe into a 4 MiB buffer of
+ *                                        TARGET, 64 MiB in all, MiB/s; counts
+ *                                        the requests the NVMe completed per
+ *                                        read and their bytes (the disk's
+ *                                        /sys/block stat around the reads)
  *   p2pmem_bench zero LABEL DEV NPAGES   map NPAGES of DEV and read a byte of
  *                                        every page, between two marker
  *                                        writes the host finds in QEMU's
@@ -18,10 +26,9 @@
  *                                        what lies between them is the
  *                                        zeroing (see zero_report in
  *                                        tests/lib/benchreport.sh)
- *   p2pmem_bench frag LABEL DEV          mmap + munmap half of DEV, median
- *                                        of 5, ms: "flat" from an empty
- *                                        pool, "frag" after every other
- *                                        page was taken
+ *   p2pmem_bench frag LABEL DEV          mmap + munmap of half of DEV, ms:
+ *                                        "flat" from an empty pool, "frag"
+ *                                        after every other page was taken
  *
  * Bytes are verified after the timed part so a fast wrong answer cannot
  * win; any failure exits non-zero with no BENCH line.
@@ -35,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,7 +50,6 @@
 
 #define MiB (1024UL * 1024)
 #define PG 4096UL
-#define RUNS 5
 
 static double now_ms(void)
 {
@@ -76,60 +83,99 @@ static void unmap_target(void *p, size_t len, int fd)
 		close(fd);
 }
 
-static int cmp_double(const void *a, const void *b)
+/* Minor and major faults of this process so far. */
+static void faults(long *minor, long *major)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	struct rusage ru;
 
-	return x < y ? -1 : x > y;
+	getrusage(RUSAGE_SELF, &ru);
+	*minor = ru.ru_minflt;
+	*major = ru.ru_majflt;
 }
 
 static int bench_map(const char *label, const char *target)
 {
 	size_t len = 64 * MiB, off;
-	double t[RUNS];
-	int i, fd;
+	long min0, maj0, min1, maj1;
+	double t0, t;
+	volatile char *p;
+	int fd;
 
-	for (i = 0; i < RUNS; i++) {
-		double t0 = now_ms();
-		volatile char *p = map_target(target, len, &fd);
-
-		if (p == MAP_FAILED) {
-			perror("mmap");
-			return 1;
-		}
-		for (off = 0; off < len; off += PG)
-			p[off] = 1;
-		unmap_target((void *)p, len, fd);
-		t[i] = now_ms() - t0;
+	faults(&min0, &maj0);
+	t0 = now_ms();
+	p = map_target(target, len, &fd);
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		return 1;
 	}
-	qsort(t, RUNS, sizeof(t[0]), cmp_double);
-	printf("BENCH map64 %s %.1f ms\n", label, t[RUNS / 2]);
+	for (off = 0; off < len; off += PG)
+		p[off] = 1;
+	unmap_target((void *)p, len, fd);
+	t = now_ms() - t0;
+	faults(&min1, &maj1);
+	printf("BENCH map64 %s %.1f ms\n", label, t);
+	printf("BENCHC map64 %s minor-faults %ld\n", label, min1 - min0);
+	printf("BENCHC map64 %s major-faults %ld\n", label, maj1 - maj0);
 	return 0;
+}
+
+/*
+ * The block layer's counters of the disk behind /dev/NAME (reads and
+ * writes completed, sectors; Documentation/block/stat.rst), so the bench
+ * sees how the buffer's pages were cut into NVMe requests.
+ */
+struct disk_stat {
+	unsigned long rd, rd_merges, rd_sectors, rd_ticks, wr;
+};
+
+static void disk_stat(const char *nvme, struct disk_stat *st)
+{
+	char path[256], *copy = strdup(nvme);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/stat", basename(copy));
+	free(copy);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%lu %lu %lu %lu %lu", &st->rd, &st->rd_merges,
+			 &st->rd_sectors, &st->rd_ticks, &st->wr) != 5) {
+		fprintf(stderr, "cannot read %s\n", path);
+		exit(2);
+	}
+	fclose(f);
 }
 
 static int bench_dio(const char *label, const char *target, const char *nvme)
 {
-	size_t len = 4 * MiB, total = 32 * MiB, done;
-	int fd, nfd = open(nvme, O_RDONLY | O_DIRECT), i;
+	size_t len = 4 * MiB, total = 64 * MiB, done, off;
+	int fd, nfd = open(nvme, O_RDONLY | O_DIRECT);
 	char *p = map_target(target, len, &fd);
-	double best = 0;
+	struct disk_stat s0, s1;
+	unsigned long nreads = total / len, reqs;
+	double t0, rate;
 
 	if (nfd < 0 || p == MAP_FAILED) {
 		perror("open/mmap");
 		return 1;
 	}
-	for (i = 0; i < 3; i++) {
-		double t0 = now_ms(), rate;
-
-		for (done = 0; done < total; done += len)
-			if (pread(nfd, p, len, done % (16 * MiB)) != (ssize_t)len) {
-				perror("pread");
-				return 1;
-			}
-		rate = total / (double)MiB / ((now_ms() - t0) / 1e3);
-		if (rate > best)
-			best = rate;
+	/*
+	 * Fault the buffer in and read once before the clock starts: the
+	 * first touch of a p2pmem page zeroes it, which map64 measures.
+	 */
+	for (off = 0; off < len; off += PG)
+		p[off] = 1;
+	if (pread(nfd, p, len, 0) != (ssize_t)len) {
+		perror("pread");
+		return 1;
 	}
+	disk_stat(nvme, &s0);
+	t0 = now_ms();
+	for (done = 0; done < total; done += len)
+		if (pread(nfd, p, len, done % (16 * MiB)) != (ssize_t)len) {
+			perror("pread");
+			return 1;
+		}
+	rate = total / (double)MiB / ((now_ms() - t0) / 1e3);
+	disk_stat(nvme, &s1);
 	/* The last read was of 12..16 MiB, which holds seed 1. */
 	if (pat_check(p, len, 1, 12 * MiB) >= 0) {
 		fprintf(stderr, "%s: wrong bytes after O_DIRECT\n", label);
@@ -137,7 +183,18 @@ static int bench_dio(const char *label, const char *target, const char *nvme)
 	}
 	unmap_target(p, len, fd);
 	close(nfd);
-	printf("BENCH dio %s %.1f MiB/s\n", label, best);
+	reqs = s1.rd - s0.rd;
+	/* Nothing else may use the disk meanwhile, or the counts mean nothing. */
+	if (s1.wr != s0.wr || (s1.rd_sectors - s0.rd_sectors) * 512 != total || !reqs) {
+		fprintf(stderr, "%s: the disk did other I/O: %lu writes, %lu sectors read\n",
+			label, s1.wr - s0.wr, s1.rd_sectors - s0.rd_sectors);
+		return 1;
+	}
+	printf("BENCH dio %s %.1f MiB/s\n", label, rate);
+	printf("BENCHC dio %s requests-per-read %.2f\n", label, (double)reqs / nreads);
+	printf("BENCHC dio %s bytes-per-request %.0f\n", label, (double)total / reqs);
+	printf("BENCHC dio %s merges-per-read %.2f\n", label,
+	       (double)(s1.rd_merges - s0.rd_merges) / nreads);
 	return 0;
 }
 
@@ -201,25 +258,18 @@ static unsigned long sysfs_ul(const char *dev, const char *attr)
 	return v;
 }
 
-/* Median of RUNS mmap + munmap of @len, ms. */
+/* One mmap + munmap of @len, ms. */
 static double time_mmap(int fd, size_t len)
 {
-	double t[RUNS];
-	int i;
+	double t0 = now_ms();
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
-	for (i = 0; i < RUNS; i++) {
-		double t0 = now_ms();
-		void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-
-		if (p == MAP_FAILED) {
-			perror("mmap");
-			exit(1);
-		}
-		munmap(p, len);
-		t[i] = now_ms() - t0;
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
 	}
-	qsort(t, RUNS, sizeof(t[0]), cmp_double);
-	return t[RUNS / 2];
+	munmap(p, len);
+	return now_ms() - t0;
 }
 
 /* Ask the module to log how it takes pages ("+p") or stop ("-p"). */
