@@ -28,6 +28,9 @@ build_initramfs() {
 	copy_with_libs "$r" "$(readlink -f /usr/lib/x86_64-linux-gnu/libibverbs/librxe-rdmav*.so)"
 	install -D /etc/libibverbs.d/rxe.driver "$r/etc/libibverbs.d/rxe.driver"
 	copy_with_libs "$r" /usr/bin/rdma
+	# perftest as a real client of /dev/p2pmemN (suite.d/47-perftest.sh).
+	copy_with_libs "$r" /usr/bin/ib_write_bw
+	copy_with_libs "$r" /usr/bin/ib_read_bw
 	copy_with_libs "$r" /bin/ip
 	mv "$r/bin/ip" "$r/bin/iproute2-ip"
 	# The package's CLI, library and udev files, libkmod and the real
