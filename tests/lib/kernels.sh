@@ -3,14 +3,17 @@
 # Sourced by tests/run.
 
 # kernel_suite KEY: the Debian suite whose metapackages give that kernel;
-# "host" is the host's own bookworm + bookworm-security.
+# "host" is the host's own bookworm + bookworm-security.  6.12 is the
+# backport Debian 12 users install, trixie Debian 13's own 6.12 (built
+# with gcc-14, so it builds in a trixie build root).
 kernel_suite() {
 	case $1 in
 	5.10) echo bullseye ;;
 	6.1) echo host ;;
 	6.12) echo bookworm-backports ;;
+	trixie) echo trixie ;;
 	sid) echo sid ;;
-	*) die "unknown kernel '$1' (known: 5.10 6.1 6.12 sid)" ;;
+	*) die "unknown kernel '$1' (known: 5.10 6.1 6.12 trixie sid)" ;;
 	esac
 }
 

@@ -43,28 +43,48 @@ in_root() {
 		sh "$r" "$r" "$@"
 }
 
-# dkms_install ABI: a clean Debian 12 (mmdebstrap, cached per ABI) with
-# dkms and that kernel's headers gets the package with dpkg -i; then
-# "dkms autoinstall -k ABI", what the kernel's postinst hook runs on an
-# upgrade, must build and install the module.  The guest of that kernel
-# then loads this module through libkmod.
+# dkms_release ABI: the Debian release whose users install the package for
+# that kernel (bookworm-backports' kernel is Debian 12's), and its number.
+dkms_release() {
+	local s
+	s=$(cat "$CACHE/kernels/$1/suite")
+	case $s in
+	host) s=$(host_codename) ;;
+	*-backports) s=${s%-backports} ;;
+	esac
+	case $s in
+	bullseye) echo "$s 11" ;;
+	bookworm) echo "$s 12" ;;
+	trixie) echo "$s 13" ;;
+	*) echo "$s $s" ;;
+	esac
+}
+
+# dkms_install ABI: a clean root of the kernel's Debian release (Debian 12
+# for 6.1 and bookworm-backports' 6.12, Debian 13 for trixie's own kernel;
+# mmdebstrap, cached per ABI) with dkms and that kernel's headers gets the
+# package with dpkg -i; then "dkms autoinstall -k ABI", what the kernel's
+# postinst hook runs on an upgrade, must build and install the module.
+# The guest of that kernel then loads this module through libkmod.
 dkms_install() {
-	local abi=$1 r=$CACHE/dkmsroot-$1 deb st sec
+	local abi=$1 r=$CACHE/dkmsroot-$1 deb st sec rel deb_n
 	deb=$(ls "$PKG"/p2pmem-dkms_*_amd64.deb)
+	set -- $(dkms_release "$abi")
+	rel=$1 deb_n="Debian $2"
 	if [ ! -f "$r/complete" ]; then
-		say "making a clean Debian 12 with dkms and linux-headers-$abi (mmdebstrap)"
+		say "making a clean $deb_n with dkms and linux-headers-$abi (mmdebstrap)"
 		rm -rf "$r"
 		# Security updates from where the host gets them, if it does.
-		sec=$(debian_uri bookworm-security)
+		sec=$(debian_uri "$(host_codename)-security")
 		mmdebstrap --quiet --variant=apt \
 			--include="dkms,linux-headers-$abi,adduser,udev,libkmod2,pkg-config,libc6-dev" \
-			bookworm "$r" \
-			"deb $MIRROR bookworm main" \
-			"deb $MIRROR bookworm-updates main" \
-			"deb $MIRROR bookworm-backports main" \
-			${sec:+"deb $sec bookworm-security main"} \
+			"$rel" "$r" \
+			"deb $MIRROR $rel main" \
+			"deb $MIRROR $rel-updates main" \
+			"deb $MIRROR $rel-backports main" \
+			${sec:+"deb $sec $rel-security main"} \
 			>"$OUT/mmdebstrap-dkms.log" 2>&1 ||
-			{ sed 's/^/#   /' "$OUT/mmdebstrap-dkms.log" | tail -n 20; result 1 "[$abi] a clean Debian 12 with dkms and its headers"; return 1; }
+			{ sed 's/^/#   /' "$OUT/mmdebstrap-dkms.log" | tail -n 20; result 1 "[$abi] a clean $deb_n with dkms and its headers"; return 1; }
 		touch "$r/complete"
 	fi
 	in_root "$r" dpkg --purge p2pmem-dkms >/dev/null 2>&1 || true
@@ -73,7 +93,7 @@ dkms_install() {
 	local rc ko
 	in_root "$r" dpkg -i /tmp/p2pmem-dkms.deb >"$PKG/install-$abi.log" 2>&1 && rc=0 || rc=1
 	[ $rc = 0 ] || sed 's/^/#   /' "$PKG/install-$abi.log" | tail -n 30
-	result $rc "[$abi] dpkg -i p2pmem-dkms on a clean Debian 12"
+	result $rc "[$abi] dpkg -i p2pmem-dkms on a clean $deb_n"
 	in_root "$r" getent group p2pmem >/dev/null && rc=0 || rc=1
 	result $rc "[$abi] ... created the p2pmem group"
 	in_root "$r" dkms autoinstall -k "$abi" >"$PKG/dkms-$abi.log" 2>&1 || true
@@ -91,8 +111,9 @@ dkms_install() {
 	[ $rc = 0 ] || rm -f "$PKG/dkms/$abi/p2pmem.ko"
 	result $rc "[$abi] ... into /lib/modules/$abi/updates/dkms"
 	printf '#include <libp2pmem.h>\nint main(void) { struct p2pmem_info *l; return p2pmem_list(&l) < 0; }\n' >"$r/tmp/app.c"
-	in_root "$r" sh -c 'gcc-12 $(pkg-config --cflags libp2pmem) -o /tmp/app /tmp/app.c $(pkg-config --libs libp2pmem) && /tmp/app' \
-		>"$PKG/app-$abi.log" 2>&1 && rc=0 || rc=1
+	# With the compiler there, the kernel's (gcc-12 on Debian 12, gcc-14 on 13).
+	in_root "$r" sh -c '"$1" $(pkg-config --cflags libp2pmem) -o /tmp/app /tmp/app.c $(pkg-config --libs libp2pmem) && /tmp/app' \
+		sh "$(kernel_cc "$abi")" >"$PKG/app-$abi.log" 2>&1 && rc=0 || rc=1
 	result $rc "[$abi] an application builds against libp2pmem with pkg-config and runs"
 }
 
