@@ -42,6 +42,9 @@ wait_for() {
 	return 1
 }
 attr() { cat "/sys/class/p2pmem/$1/$2"; }
+# attr_is NODE ATTR VALUE: read afresh each time (for wait_for; a
+# "$(attr ...)" argument would be read once, before the first poll).
+attr_is() { [ "$(attr "$1" "$2")" = "$3" ]; }
 # The p2pmemN of a PCI function, whatever its number: every p2pmemN's
 # "device" link names its provider.
 child_of() {

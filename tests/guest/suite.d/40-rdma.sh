@@ -10,7 +10,7 @@ if [ "$BACKEND" = kernel ]; then
 else
 	p2pmem_rdma /dev/p2pmem0 rxe0 ok
 fi
-wait_for 50 test "$(attr p2pmem0 available)" = $IV_SIZE
+wait_for 50 attr_is p2pmem0 available $IV_SIZE
 is "available == size after RDMA" "$(attr p2pmem0 available)" $IV_SIZE
 check "rdma link delete rxe0" rdma link delete rxe0
 setup "rmmod" rmmod p2pmem

@@ -110,7 +110,7 @@ pt_bw() {
 		check "ib_read_bw: the client's buffer holds the $PT_S bytes it read from the server's p2pmem buffer" \
 			cmp -n $PT_S $cb $sb 0 $PT_S
 	fi
-	wait_for 50 test "$(attr $PT available)" = $PT_SIZE
+	wait_for 50 attr_is $PT available $PT_SIZE
 	is "... available == size once the server is gone" "$(attr $PT available)" $PT_SIZE
 	echo "# $t with /dev/$PT: $(($(date +%s) - t0)) s"
 }
@@ -131,7 +131,7 @@ pt_refused() {
 	check "... in ibv_reg_mr: \"Couldn't allocate MR\"" grep -q "Couldn't allocate MR" $so
 	# rxe's own error line carries the errno: -121, EREMOTEIO, from GUP.
 	check "... where rxe returned EREMOTEIO" dmesg_has "rxe_reg_user_mr: returned err = -121"
-	wait_for 50 test "$(attr $PT available)" = $PT_SIZE
+	wait_for 50 attr_is $PT available $PT_SIZE
 	is "... available == size once it is gone" "$(attr $PT available)" $PT_SIZE
 	skip "$t moves data through the server's p2pmem buffer" \
 		"P2PDMA kernel: ibv_reg_mr pins without FOLL_PCI_P2PDMA, GUP refuses P2PDMA pages (EREMOTEIO)"
