@@ -31,10 +31,11 @@ static char *ids;
 module_param(ids, charp, 0444);
 MODULE_PARM_DESC(ids, "Devices to bind: VVVV:DDDD[:BAR][,VVVV:DDDD[:BAR]...] (hex IDs, decimal BAR)");
 
-/* Set by sysfs under kernel_param_lock(); see p2pmem_pci_bars_get(). */
+/*
+ * Set under kernel_param_lock() (see p2pmem_pci_bars_get()), only to a
+ * list p2pmem_pci_bars_set() has checked.
+ */
 static char *bars;
-module_param(bars, charp, 0644);
-MODULE_PARM_DESC(bars, "BAR to publish per device when its match names none: DDDD:BB:DD.F:BAR[,...] (PCI name, decimal BAR)");
 
 /*
  * @min to @max hex digits at *@s, then @sep; advances *@s past @sep.  The
@@ -107,6 +108,43 @@ static int p2pmem_pci_find_bar(char *list, struct pci_dev *pdev, char **bad)
 	return ret;
 }
 
+/* Entries are short; a longer "entry" is junk, named by its start. */
+#define P2PMEM_BAD_SHOWN	64
+
+/*
+ * bars= is checked whenever it is set, at load and through sysfs alike: a
+ * malformed list is refused with EINVAL and the old value stays, instead
+ * of being kept and failing (and logging) every later probe.  The entry is
+ * logged escaped: the value is anything root wrote, control characters
+ * included.
+ */
+static int p2pmem_pci_bars_set(const char *val, const struct kernel_param *kp)
+{
+	char *list, *bad;
+	int ret;
+
+	list = kstrdup(val, GFP_KERNEL);
+	if (!list)
+		return -ENOMEM;
+	ret = p2pmem_pci_find_bar(list, NULL, &bad);
+	if (ret == -EINVAL)
+		pr_err_ratelimited("p2pmem: bad bars= entry \"%*pE\", expected DDDD:BB:DD.F:BAR (BAR 0-%d)\n",
+				   (int)min_t(size_t, strlen(bad), P2PMEM_BAD_SHOWN),
+				   bad, PCI_STD_NUM_BARS - 1);
+	kfree(list);
+	/* param_set_charp() keeps at most 1024 bytes (ENOSPC beyond). */
+	return ret == -EINVAL ? ret : param_set_charp(val, kp);
+}
+
+static const struct kernel_param_ops p2pmem_bars_ops = {
+	.set = p2pmem_pci_bars_set,
+	.get = param_get_charp,
+	.free = param_free_charp,
+};
+module_param_cb(bars, &p2pmem_bars_ops, &bars, 0644);
+__MODULE_PARM_TYPE(bars, "charp");
+MODULE_PARM_DESC(bars, "BAR to publish per device when its match names none: DDDD:BB:DD.F:BAR[,...] (PCI name, decimal BAR)");
+
 /* A copy of bars= (NULL if unset), safe from a concurrent sysfs write. */
 static int p2pmem_pci_bars_get(char **copy)
 {
@@ -169,9 +207,10 @@ static int p2pmem_pci_bar_of(struct pci_dev *pdev)
 	if (ret || !list)
 		return ret ? ret : -ENOENT;
 	ret = p2pmem_pci_find_bar(list, pdev, &bad);
+	/* Not reached: p2pmem_pci_bars_set() lets only a good list in. */
 	if (ret == -EINVAL)
-		dev_err_ratelimited(&pdev->dev, "p2pmem: bad bars= entry \"%s\", expected DDDD:BB:DD.F:BAR (BAR 0-%d); not binding\n",
-				    bad, PCI_STD_NUM_BARS - 1);
+		dev_err_ratelimited(&pdev->dev, "p2pmem: bad bars= entry \"%*pE\"; not binding\n",
+				    (int)min_t(size_t, strlen(bad), P2PMEM_BAD_SHOWN), bad);
 	kfree(list);
 	return ret;
 }
@@ -299,7 +338,9 @@ static int p2pmem_pci_add_ids(void)
 		ret = strscpy(entry, tok, sizeof(entry)) < 0 ? -EINVAL :
 		      p2pmem_pci_parse_id(entry, &vendor, &device, &data);
 		if (ret) {
-			pr_err("p2pmem: bad ids= entry \"%s\", expected VVVV:DDDD[:BAR]\n", tok);
+			/* Escaped: the entry may hold control characters. */
+			pr_err("p2pmem: bad ids= entry \"%*pE\", expected VVVV:DDDD[:BAR]\n",
+			       (int)min_t(size_t, strlen(tok), P2PMEM_BAD_SHOWN), tok);
 			break;
 		}
 		ret = pci_add_dynid(&p2pmem_pci_driver, vendor, device,
@@ -311,30 +352,11 @@ static int p2pmem_pci_add_ids(void)
 	return ret;
 }
 
-/* A malformed bars= fails the load, as a malformed ids= does. */
-static int p2pmem_pci_check_bars(void)
-{
-	char *list, *bad;
-	int ret;
-
-	ret = p2pmem_pci_bars_get(&list);
-	if (ret || !list)
-		return ret;
-	ret = p2pmem_pci_find_bar(list, NULL, &bad);
-	if (ret == -EINVAL)
-		pr_err("p2pmem: bad bars= entry \"%s\", expected DDDD:BB:DD.F:BAR (BAR 0-%d)\n",
-		       bad, PCI_STD_NUM_BARS - 1);
-	kfree(list);
-	return ret == -EINVAL ? ret : 0;
-}
-
 int p2pmem_pci_init(void)
 {
 	int ret;
 
-	ret = p2pmem_pci_check_bars();
-	if (ret)
-		return ret;
+	/* A malformed bars= has already failed the load (its set op). */
 	ret = pci_register_driver(&p2pmem_pci_driver);
 	if (ret)
 		return ret;
