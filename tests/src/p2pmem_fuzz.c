@@ -235,8 +235,9 @@ static void log_end(const char *what, int sites)
 			snprintf(first_raw, sizeof(first_raw), "%s", text);
 		if (kernel_complains(text) && !bad++)
 			snprintf(first_bad, sizeof(first_bad), "%s", text);
-		/* The driver core's own, one per write to a uevent file. */
-		if (strstr(text, "p2pmem") && strncmp(text, "synth uevent:", 13))
+		/* The driver core's own, two per write to a uevent file. */
+		if (strstr(text, "p2pmem") && strncmp(text, "synth uevent:", 13) &&
+		    !strstr(text, "synthetic uevent"))
 			mod++;
 	}
 	close(kmsg);
@@ -1429,7 +1430,10 @@ static const char *junk_bytes(const struct junk *j)
 	return j->bytes ?: letters;
 }
 
-/* kstrtouint(): one number (+, 0x, 0 prefixes), one trailing newline. */
+/*
+ * kstrtouint(): one number (+, 0x, 0 prefixes), one trailing newline.  A
+ * parameter's set op gets no length: its value ends at the first NUL.
+ */
 static int want_uint(const char *s, size_t len)
 {
 	char *end;
@@ -1437,7 +1441,7 @@ static int want_uint(const char *s, size_t len)
 
 	if (!len)
 		return 0;
-	if (memchr(s, '\0', len) || s[0] == '-' || isspace((unsigned char)s[0]) || !s[0])
+	if (s[0] == '-' || isspace((unsigned char)s[0]) || !s[0])
 		return EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 0);
@@ -1482,8 +1486,12 @@ static int want_for(const char *file, const char *s, size_t len)
 	if (!strcmp(base, "pin_report_secs"))
 		return want_uint(s, len);
 	if (!strcmp(base, "bars"))
-		/* p2pmem_bars_set(): none of the junk is a list of DDDD:BB:DD.F:BAR */
-		return len == 1 && s[0] == '\n' ? 0 : EINVAL;
+		/*
+		 * p2pmem_pci_bars_set(): none of the junk is a list of
+		 * DDDD:BB:DD.F:BAR, but what ends at its first NUL, or is a
+		 * newline, is the empty list.
+		 */
+		return strnlen(s, len) == 0 || (strnlen(s, len) == 1 && s[0] == '\n') ? 0 : EINVAL;
 	if (!strcmp(base, "uevent"))		/* kobject_synth_uevent() */
 		return EINVAL;
 	if (!strcmp(file + strlen(file) - strlen("power/control"), "power/control"))
