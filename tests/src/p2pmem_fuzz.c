@@ -41,7 +41,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/fs.h>
 
 #include "p2pmem/uapi.h"
 #include "pattern.h"
