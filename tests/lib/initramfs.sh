@@ -20,7 +20,7 @@ build_initramfs() {
 	cp "$ROOT"/tests/guest/*.sh "$ROOT/tests/vm.conf" "$r/tests/"
 	cp -r "$ROOT"/tests/guest/suite.d "$r/tests/"
 	cp "$OUT/p2pmem_test" "$OUT/p2pmem_bench" "$OUT/json_check" "$r/tests/"
-	cp "$OUT/p2pmem_fuzz" "$r/tests/"
+	cp "$OUT/p2pmem_fuzz" "$OUT/p2pmem_stress" "$r/tests/"
 	cp "$OUT/$abi/module/p2pmem.ko" "$r/"
 	copy_with_libs "$r" /usr/bin/fio
 	# RDMA: our verbs program, rxe's user-space provider, rdma and ip.

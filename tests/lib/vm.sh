@@ -92,6 +92,7 @@ boot_vm() {
 		-device xio3130-downstream,id="$NV_PORT",bus=sw0,port=1,chassis=2,slot=1 \
 		-object memory-backend-file,id="$IV_MEM",mem-path="$w/$IV_FILE",size="$IV_SIZE",share=on \
 		-object memory-backend-file,id="$IV_HOTPLUG_MEM",mem-path="$w/$IV_HOTPLUG_FILE",size="$IV_SIZE",share=on \
+		-object memory-backend-file,id="$IV_REPLUG_MEM",mem-path="$w/$IV_HOTPLUG_FILE",size="$IV_SIZE",share=on \
 		-device ivshmem-plain,id="$IV_ID",memdev="$IV_MEM",bus="$IV_PORT" \
 		-drive file="$w/$NV_FILE",if=none,id="$NV_DRIVE",format=raw \
 		-device nvme,drive="$NV_DRIVE",serial="$NV_SERIAL",bus="$NV_PORT" \
