@@ -11,6 +11,10 @@ copy_with_libs() {
 	done
 }
 
+# The modules the guest loads (with their dependencies); the debug kernel
+# is trimmed to these.
+GUEST_MODULES="nvme rdma_rxe ib_uverbs dummy crc32_generic uio_pci_generic"
+
 # build_initramfs ABI
 build_initramfs() {
 	local abi=$1 kroot=$CACHE/kernels/$1/root r=$OUT/$1/initramfs m
@@ -62,7 +66,7 @@ build_initramfs() {
 	# rxe asks the crypto API for "crc32" up to 6.x (a soft dependency
 	# modprobe does not list); later kernels have no such module.
 	# uio_pci_generic gives a controller to user space (suite.sh).
-	for m in $(for mod in nvme rdma_rxe ib_uverbs dummy crc32_generic uio_pci_generic; do
+	for m in $(for mod in $GUEST_MODULES; do
 			modprobe -d "$kroot" -S "$abi" --show-depends $mod 2>/dev/null
 		done | awk '/^insmod/ {print $2}'); do
 		local base

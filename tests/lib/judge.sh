@@ -2,15 +2,10 @@
 # Judging a run: the guest's TAP, dmesg, the host-side proofs.
 # Sourced by tests/run.
 
-# judge_dmesg LABEL DIR: the guest's dmesg must be free of kernel complaints.
+# judge_dmesg LABEL DIR: the guest's dmesg must be free of kernel reports
+# (tests/lib/kreports.sh).
 judge_dmesg() {
-	local label=$1 w=$2
-	if grep -En "WARNING:|BUG:|Oops|general protection|Call Trace|RCU stall|rcu_.*detected stall|possible circular locking|possible recursive locking|INFO: task .* blocked" "$w/dmesg.log" >"$w/dmesg.bad"; then
-		sed 's/^/#   /' "$w/dmesg.bad" | head -n 40
-		result 1 "[$label] guest dmesg has no WARNING/BUG/Oops/Call Trace"
-	else
-		result 0 "[$label] guest dmesg has no WARNING/BUG/Oops/Call Trace"
-	fi
+	judge_kernel_reports "$1" "${1%/*}" "$2"
 }
 
 # proof_holds LOG TAG FILE: every "TAG off len seed patoff" line of LOG

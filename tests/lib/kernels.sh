@@ -13,7 +13,8 @@ kernel_suite() {
 	6.12) echo bookworm-backports ;;
 	trixie) echo trixie ;;
 	sid) echo sid ;;
-	*) die "unknown kernel '$1' (known: 5.10 6.1 6.12 trixie sid)" ;;
+	6.1-debug) echo host ;;
+	*) die "unknown kernel '$1' (known: 5.10 6.1 6.12 trixie sid 6.1-debug)" ;;
 	esac
 }
 
@@ -26,6 +27,7 @@ kernel_has_p2pdma() {
 # fetch_kernel KEY: prints the kernel's ABI name.  The image and headers
 fetch_kernel() {
 	local suite at="" abi kroot d pkgs p
+	case $1 in *-debug) die "fetch_kernel: $1 is built by debugk_fetch" ;; esac
 	suite=$(kernel_suite "$1")
 	[ "$suite" = host ] || { add_suites; at=/$suite; }
 	d=$(mktemp -d) && pushd "$d" >/dev/null

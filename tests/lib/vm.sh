@@ -47,7 +47,7 @@ boot_vm() {
 		[ -f "$f" ] && vmlinuz=$f
 	done
 	[ -n "$vmlinuz" ] || die "no vmlinuz in the $abi packages"
-	append="console=ttyS0 panic=-1 loglevel=1 BACKEND=$BACKEND"
+	append="console=ttyS0 panic=-1 loglevel=1 BACKEND=$BACKEND $(check_cmdline "$abi" "$variant")"
 	[ -z "$BENCH" ] || append="$append P2PMEM_RUN=bench.sh"
 	[ -z "$DEMO" ] || append="$append P2PMEM_RUN=demo.sh"
 	[ ! -f "$PKG/dkms/$abi/p2pmem.ko" ] || append="$append P2PMEM_DKMS=1"
@@ -75,11 +75,11 @@ boot_vm() {
 	truncate -s "$IV_SIZE" "$w/$IV_FILE" "$w/$IV_HOTPLUG_FILE"
 	truncate -s "$SPARE_SIZE" "$w/$SPARE_FILE"
 	truncate -s "$CMB_DISK_SIZE" "$w/$CMB_FILE"
-	say "booting $abi ($variant) under TCG"
+	say "booting $abi ($variant) under TCG; checkers: $(checkers "$abi" "$variant")"
 	rm -f "$w/console.raw" "$w/qmp.sock"
 	hotplug_agent "$w/console.raw" "$w/qmp.sock" &
 	local agent=$!
-	timeout "$VM_TIMEOUT" qemu-system-x86_64 \
+	timeout "$(vm_timeout "$abi")" qemu-system-x86_64 \
 		-machine q35 -accel tcg -cpu max -smp 2 -m 1G \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-serial file:"$w/console.raw" -monitor none \

@@ -28,6 +28,18 @@
 #include "tap.h"
 
 #define LEN (1024 * 1024)
+/*
+ * Every memory region is registered one page longer than the transfer.
+ * Linux 6.1's rxe (soft-RoCE) keeps a region's pages in maps of 256
+ * (RXE_BUF_PER_MAP); rxe_mr_copy() steps to the next map as soon as a copy
+ * has used the last page of one, even when nothing is left to copy.  A copy
+ * that ends exactly at the end of a region of a multiple of 256 pages
+ * (1 MiB) therefore reads one pointer past the region's map array: KASAN
+ * reports slab-out-of-bounds in rxe_mr_copy, and the kernel switches
+ * lockdep off for the rest of the boot (tests/known-kernel-reports).  With
+ * 257 pages the step after page 256 lands on the region's second map.
+ */
+#define MR_LEN (LEN + 4096)
 
 static void die(const char *what)
 {
@@ -145,7 +157,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fd = open(argv[1], O_RDWR);
-	p = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = mmap(NULL, MR_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (fd < 0 || p == MAP_FAILED)
 		die(argv[1]);
 	ctx = open_ibdev(argv[2]);
@@ -155,7 +167,7 @@ int main(int argc, char **argv)
 	if (!pd)
 		die("ibv_alloc_pd");
 
-	mr = ibv_reg_mr(pd, p, LEN, IBV_ACCESS_LOCAL_WRITE |
+	mr = ibv_reg_mr(pd, p, MR_LEN, IBV_ACCESS_LOCAL_WRITE |
 			IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ);
 	if (!strcmp(argv[3], "EREMOTEIO")) {
 		tap(!mr && errno == EREMOTEIO,
@@ -168,10 +180,10 @@ int main(int argc, char **argv)
 	if (!mr)
 		return 1;
 
-	src = aligned_alloc(4096, LEN);
-	dst = aligned_alloc(4096, LEN);
-	src_mr = ibv_reg_mr(pd, src, LEN, IBV_ACCESS_LOCAL_WRITE);
-	dst_mr = ibv_reg_mr(pd, dst, LEN, IBV_ACCESS_LOCAL_WRITE);
+	src = aligned_alloc(4096, MR_LEN);
+	dst = aligned_alloc(4096, MR_LEN);
+	src_mr = ibv_reg_mr(pd, src, MR_LEN, IBV_ACCESS_LOCAL_WRITE);
+	dst_mr = ibv_reg_mr(pd, dst, MR_LEN, IBV_ACCESS_LOCAL_WRITE);
 	cq = ibv_create_cq(ctx, 16, NULL, NULL, 0);
 	if (!src_mr || !dst_mr || !cq)
 		die("RAM buffers and CQ");
@@ -207,7 +219,7 @@ int main(int argc, char **argv)
 	ibv_dereg_mr(mr);
 	ibv_dealloc_pd(pd);
 	ibv_close_device(ctx);
-	munmap(p, LEN);
+	munmap(p, MR_LEN);
 	close(fd);
 	return failures ? 1 : 0;
 }
