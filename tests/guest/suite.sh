@@ -95,7 +95,11 @@ for f in /tests/suite.d/*.sh; do
 	echo "# Subtest: $name"
 	{
 		unloaded "at the start of $name"
-		( . $f )
+		# A section that exits, dies or has a syntax error before its
+		# end must not pass with the checks it reached.
+		rm -f /tmp/section.done
+		( . $f; : >/tmp/section.done )
+		if [ -e /tmp/section.done ]; then ok "$name ran to its end"; else notok "$name ran to its end (it stopped early)"; fi
 		unloaded "at the end of $name"
 		echo END-OF-SECTION
 	} 2>&1 | ktap

@@ -145,6 +145,11 @@ debugk_key() {
 		sha256sum <"$DEBUGK_FRAGMENT"
 		echo "$3" | sha256sum
 		declare -f debugk_configure debugk_build debugk_install | sha256sum
+		# The module is built with the host's compiler against this tree:
+		# a compiler update must rebuild it (kbuild warns about a
+		# mismatch, which the W=1 check counts).
+		gcc-12 -dumpfullversion
+		ld --version | head -n 1
 	} | sha256sum | cut -c1-16
 }
 
@@ -189,4 +194,40 @@ debugk_get() {
 		rm -rf "$d"
 	fi
 	echo "$abi"
+}
+
+# ---- checkers, for every kernel ------------------------------------------
+# The run says which kernel had which checkers: the debug options its
+# .config has, and the checking boot options its variant adds.
+CHECKER_OPTIONS="KASAN KASAN_GENERIC KASAN_INLINE PROVE_LOCKING PROVE_RCU
+	DEBUG_ATOMIC_SLEEP DEBUG_VM DEBUG_PAGEALLOC DEBUG_PAGEALLOC_ENABLE_DEFAULT
+	PAGE_TABLE_CHECK PAGE_TABLE_CHECK_ENFORCED KFENCE DEBUG_OBJECTS
+	SLUB_DEBUG_ON DEBUG_LIST PCI_P2PDMA"
+
+# check_cmdline ABI VARIANT: boot options that switch checkers on.
+#  - debug kernel: kasan_multi_shot, so that a first KASAN report (a known
+#    third-party one included) does not silence every later one;
+#  - stock kernels, iommu variant: what their configs allow at boot (all
+#    four Debian configs have SLUB_DEBUG and PAGE_POISONING): slub_debug
+#    red zones, poisons and tracks every slab object; page_poison=1 poisons
+#    free pages and checks the poison on allocation (it takes precedence
+#    over init_on_free, which is therefore not added); KFENCE where built in
+#    but sampling is off by default (6.12, sid).
+check_cmdline() {
+	local abi=$1 variant=$2 config=$CACHE/kernels/$1/root/usr/src/linux-headers-$1/.config
+	if is_debug_kernel "$abi"; then
+		echo kasan_multi_shot
+	elif [ "$variant" = iommu ]; then
+		local o="slub_debug=FZPU page_poison=1"
+		grep -q '^CONFIG_KFENCE_SAMPLE_INTERVAL=0$' "$config" && o="$o kfence.sample_interval=100"
+		echo "$o"
+	fi
+}
+# checkers ABI VARIANT: one line naming the kernel's checkers.
+checkers() {
+	local abi=$1 config=$CACHE/kernels/$1/root/usr/src/linux-headers-$1/.config o on=""
+	for o in $CHECKER_OPTIONS; do
+		grep -q "^CONFIG_$o=y" "$config" && on="$on $o"
+	done
+	echo "config:${on:- none of KASAN, lockdep, DEBUG_VM, KFENCE...}; boot: $(check_cmdline "$@")"
 }

@@ -61,14 +61,35 @@ judge_tap() {
 	done <"$2"
 }
 
+# judge_checkers LABEL ABI LOG: what the kernel says of itself at the end
+# of the run.  Taint flags B (bad page), D (died), W (warning) and L (soft
+# lockup) mean a report happened whatever the dmesg patterns saw; on a
+# lockdep kernel, lockdep must still be on (debug_locks 1), or part of
+# the run went unchecked.
+judge_checkers() {
+	local label=$1 abi=$2 log=$3 t l config
+	config=$CACHE/kernels/$abi/root/usr/src/linux-headers-$abi/.config
+	t=$(sed -n 's/^TAINT \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+	host_check "[$label] the kernel is not tainted by a report (taint ${t:-unknown}; B, D, W, L are reports)" \
+		test -n "$t" -a $(( ${t:-0} & (32 | 128 | 512 | 16384) )) -eq 0
+	grep -q '^CONFIG_PROVE_LOCKING=y' "$config" || return 0
+	l=$(sed -n 's/^LOCKDEP debug_locks: \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+	host_check "[$label] lockdep was still on at the end of the run (debug_locks ${l:-unknown})" test "$l" = 1
+}
+
 # judge ABI VARIANT: turn the console log and the device files into results.
 judge() {
 	local label=$1/$2 w=$OUT/$1/$2 log=$OUT/$1/$2/console.log
+	if [ ! -s "$log" ]; then
+		result 1 "[$label] the VM booted and left a console log"
+		return 0
+	fi
 	judge_tap "$label" "$log"
 
 	host_check "[$label] the guest ran to the end" grep -q "^GUEST-DONE" "$log"
 	sed -n '/^DMESG-BEGIN/,/^DMESG-END/p' "$log" >"$w/dmesg.log"
 	judge_dmesg "$label" "$w"
+	judge_checkers "$label" "$1" "$log"
 	# See P2P_DATA in suite.sh: QEMU cannot route direct P2P under its IOMMU.
 	if [ "$BACKEND/$2" = kernel/iommu ]; then
 		result 0 "[$label] host: the NVMe's DMA into and out of p2pmem # SKIP QEMU's IOMMU cannot route the direct bus address the P2PDMA kernel gives"

@@ -31,7 +31,8 @@ KREPORT_ERE+='|RCU stall|rcu_.*detected stall|INFO: task .* blocked|soft lockup|
 # known report found.  A known report explains only its own block: from
 # the separator line just above its title to the separator that closes it
 # ("=====..." as KASAN and KFENCE print, or "---[ end trace"), and only if
-# no other report's title appears in between; "Disabling lock debugging"
+# no other report's title or report line (Call Trace aside) appears in
+# between; "Disabling lock debugging"
 # after it is outside the block and still fails.
 kernel_reports() {
 	local dmesg=$1 abi=$2 glob re res=()
@@ -56,7 +57,9 @@ kernel_reports() {
 			e = 0
 			for (j = i + 1; j <= n && j <= i + 300; j++) {
 				if (line[j] ~ /^=+$/ || line[j] ~ /^---\[ end trace/) { e = j; break }
-				if (title(line[j])) break
+				# Any other report line inside (a report of another CPU
+				# interleaved) ends the match: the block is not explained.
+				if (title(line[j]) || (line[j] ~ bad && line[j] !~ /Call Trace/)) break
 			}
 			if (!s || !e) continue
 			for (j = s; j <= e; j++) explained[j] = 1

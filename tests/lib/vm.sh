@@ -76,7 +76,8 @@ boot_vm() {
 	truncate -s "$SPARE_SIZE" "$w/$SPARE_FILE"
 	truncate -s "$CMB_DISK_SIZE" "$w/$CMB_FILE"
 	say "booting $abi ($variant) under TCG; checkers: $(checkers "$abi" "$variant")"
-	rm -f "$w/console.raw" "$w/qmp.sock"
+	# Nothing of an earlier run may be judged as this one's.
+	rm -f "$w/console.raw" "$w/console.log" "$w/dmesg.log" "$w/qmp.sock"
 	hotplug_agent "$w/console.raw" "$w/qmp.sock" &
 	local agent=$!
 	timeout "$(vm_timeout "$abi")" qemu-system-x86_64 \
