@@ -110,6 +110,8 @@ static int p2pmem_pci_find_bar(char *list, struct pci_dev *pdev, char **bad)
 
 /* Entries are short; a longer "entry" is junk, named by its start. */
 #define P2PMEM_BAD_SHOWN	64
+/* The longest string param_set_charp() keeps, plus its NUL. */
+#define P2PMEM_BARS_MAX		1024
 
 /*
  * bars= is checked whenever it is set, at load and through sysfs alike: a
@@ -123,6 +125,15 @@ static int p2pmem_pci_bars_set(const char *val, const struct kernel_param *kp)
 	char *list, *bad;
 	int ret;
 
+	/*
+	 * param_set_charp() keeps less than 1024 bytes and says so for every
+	 * longer write without a rate limit: answer first, rate-limited.
+	 */
+	if (strnlen(val, P2PMEM_BARS_MAX) >= P2PMEM_BARS_MAX) {
+		pr_err_ratelimited("p2pmem: bars= is longer than %d bytes\n",
+				   P2PMEM_BARS_MAX - 1);
+		return -ENOSPC;
+	}
 	list = kstrdup(val, GFP_KERNEL);
 	if (!list)
 		return -ENOMEM;
@@ -132,7 +143,6 @@ static int p2pmem_pci_bars_set(const char *val, const struct kernel_param *kp)
 				   (int)min_t(size_t, strlen(bad), P2PMEM_BAD_SHOWN),
 				   bad, PCI_STD_NUM_BARS - 1);
 	kfree(list);
-	/* param_set_charp() keeps at most 1024 bytes (ENOSPC beyond). */
 	return ret == -EINVAL ? ret : param_set_charp(val, kp);
 }
 
