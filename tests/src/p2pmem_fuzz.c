@@ -1661,6 +1661,26 @@ static int cmd_sysfs(const char *dev, const char *pci)
 		expect(write_file(path, list, strlen(list)), ENOSPC,
 		       "sysfs bars: a valid list of %zu bytes (the kernel keeps at most 1024)", strlen(list));
 	}
+	/*
+	 * A well-formed entry, then random bytes: the parser must get past
+	 * the first entry and refuse the rest.  The tail holds no NUL (which
+	 * would end the value early) and no comma (which would start a new
+	 * entry), so the answer is always EINVAL and bars= keeps its value.
+	 */
+	{
+		char list[1000], before[1100], after[1100];
+		int k, len = snprintf(list, sizeof(list), "%s:2,", pci);
+
+		for (k = 0; len < 900; k++)
+			if (rnd[1 + k] && rnd[1 + k] != ',')
+				list[len++] = rnd[1 + k];
+		snprintf(path, sizeof(path), "%s/bars", params);
+		read_file(path, before, sizeof(before));
+		expect(write_file(path, list, len), EINVAL,
+		       "sysfs bars: a good entry, then %d random bytes", len - (int)strlen(pci) - 3);
+		tap(!strcmp(read_file(path, after, sizeof(after)), before),
+		    "... and bars keeps its value");
+	}
 	snprintf(path, sizeof(path), "%s/reach", sysdir);
 	snprintf(name, sizeof(name), "%s/bars", params);
 	sysfs_burst(path, name);
