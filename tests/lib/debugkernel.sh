@@ -205,6 +205,10 @@ CHECKER_OPTIONS="KASAN KASAN_GENERIC KASAN_INLINE PROVE_LOCKING PROVE_RCU
 	SLUB_DEBUG_ON DEBUG_LIST PCI_P2PDMA"
 
 # check_cmdline ABI VARIANT: boot options that switch checkers on.
+#  - with any of them, log_buf_len=16M: the judge reads dmesg at the end of
+#    the run, and a flood of reports (14 KASAN reports of ~130 lines each
+#    were seen) must not push the boot and earlier reports out of the
+#    default 128 KiB buffer;
 #  - debug kernel: kasan_multi_shot, so that a first KASAN report (a known
 #    third-party one included) does not silence every later one;
 #  - stock kernels, iommu variant: what their configs allow at boot (all
@@ -216,13 +220,14 @@ CHECKER_OPTIONS="KASAN KASAN_GENERIC KASAN_INLINE PROVE_LOCKING PROVE_RCU
 check_cmdline() {
 	local abi=$1 variant=$2 config=$CACHE/kernels/$1/root/usr/src/linux-headers-$1/.config
 	if is_debug_kernel "$abi"; then
-		echo kasan_multi_shot
+		echo "log_buf_len=16M kasan_multi_shot"
 	elif [ "$variant" = iommu ]; then
-		local o="slub_debug=FZPU page_poison=1"
+		local o="log_buf_len=16M slub_debug=FZPU page_poison=1"
 		grep -q '^CONFIG_KFENCE_SAMPLE_INTERVAL=0$' "$config" && o="$o kfence.sample_interval=100"
 		echo "$o"
 	fi
 }
+
 # checkers ABI VARIANT: one line naming the kernel's checkers.
 checkers() {
 	local abi=$1 config=$CACHE/kernels/$1/root/usr/src/linux-headers-$1/.config o on=""
