@@ -1488,9 +1488,11 @@ static int want_for(const char *file, const char *s, size_t len)
 		/*
 		 * p2pmem_pci_bars_set(): none of the junk is a list of
 		 * DDDD:BB:DD.F:BAR, but what ends at its first NUL, or is a
-		 * newline, is the empty list.
+		 * newline, is the empty list; a value of 1024 bytes or more
+		 * before its first NUL is refused for its length first.
 		 */
-		return strnlen(s, len) == 0 || (strnlen(s, len) == 1 && s[0] == '\n') ? 0 : EINVAL;
+		return strnlen(s, len) >= 1024 ? ENOSPC :
+		       strnlen(s, len) == 0 || (strnlen(s, len) == 1 && s[0] == '\n') ? 0 : EINVAL;
 	if (!strcmp(base, "uevent"))		/* kobject_synth_uevent() */
 		return EINVAL;
 	if (!strcmp(file + strlen(file) - strlen("power/control"), "power/control"))
