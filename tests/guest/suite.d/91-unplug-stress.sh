@@ -6,7 +6,7 @@
 # mmap: ENODEV, access: SIGBUS, O_DIRECT: EFAULT/EIO); no process may crash
 # or hang, every one must be done within 30 s of the provider going, and
 # the host's judge reads dmesg.
-# With O_DIRECT, the NVMe's reads are slowed to 4 MiB/s (QMP
+# With O_DIRECT, the NVMe's reads are slowed to 1 MiB/s (QMP
 # block_set_io_throttle, through the host's QMP forwarder) for the two
 # removals: reads are then always in flight when the provider goes, and
 # the module's "waiting for ... still pinned by I/O" proves it.
