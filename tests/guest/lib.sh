@@ -29,6 +29,9 @@ nvme_ns_by_serial() { # serial -> /dev/nvmeXn1 (numbering differs between kernel
 ns_pci() { # /dev/nvmeXnY -> the controller's PCI function
 	basename "$(readlink -f /sys/class/nvme/$(basename ${1%n1})/device)"
 }
+# secs_now: seconds since boot; took T0: seconds since secs_now gave T0.
+secs_now() { cut -d' ' -f1 /proc/uptime; }
+took() { awk -v a="$1" -v b="$(secs_now)" 'BEGIN { printf "%.1f", b - a }'; }
 dmesg_has() { dmesg | grep -q -- "$1"; }
 # dmesg_starts TEXT: some kernel log line begins with TEXT (after the
 # timestamp), i.e. TEXT could pass for a message of its own.

@@ -10,8 +10,6 @@
 # some 0.3-0.8 ms); then fork.  "available" must be back to "size"
 # after each.  The load must come before the bytes left for the host
 # (p2pmem_test proof): it writes all over the ivshmem's backing file.
-secs_now() { cut -d' ' -f1 /proc/uptime; }
-took() { awk -v a="$1" -v b="$(secs_now)" 'BEGIN { printf "%.1f", b - a }'; }
 S90=$(secs_now)
 check "stress: insmod ids=1af4:1110" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110
 C=$(child_of $IV)

@@ -13,8 +13,6 @@
 # The ivshmem comes back on memdev IV_REPLUG_MEM (QEMU 7.2 cannot attach
 # IV_HOTPLUG_MEM again), which maps the same file, IV_HOTPLUG_FILE, so the bytes the
 # proof leaves later are where the host looks for them.
-secs_now() { cut -d' ' -f1 /proc/uptime; }
-took() { awk -v a="$1" -v b="$(secs_now)" 'BEGIN { printf "%.1f", b - a }'; }
 S91=$(secs_now)
 NVARG=
 [ $P2P_DATA = yes ] && NVARG="--nvme $NV"

@@ -4,7 +4,7 @@
 # on whichever backend the kernel has (on P2PDMA kernels GUP refuses the
 # pages, which changes what /proc/PID/mem, process_vm_* and mlock give).
 # It writes into the ivshmem BAR: it must run before the host's proof.
-FUZZ_T0=$(cut -d' ' -f1 /proc/uptime)
+FUZZ_T0=$(secs_now)
 check "fuzz: insmod ids=1af4:1110" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110
 C=$(child_of $IV)
 check "fuzz: $IV has a p2pmem device ($C)" test -n "$C" -a -c "/dev/$C"
@@ -23,4 +23,4 @@ refute "fuzz: insmod with terminal escapes in ids= is refused" \
 	insmod $KO adopt=0 nvme_cmb=0 "ids=P2PMEM${ESC}[2Jzz"
 check "... and says why, escaped" sh -c "dmesg | grep -qF 'bad ids= entry \"P2PMEM\\e[2Jzz\"'"
 is "... no raw escape character reached the log" "$(dmesg | grep -c "$ESC")" "$n"
-echo "# 92-fuzz took $(awk -v t0=$FUZZ_T0 '{ printf "%.1f", $1 - t0 }' /proc/uptime) s"
+echo "# 92-fuzz took $(took $FUZZ_T0) s"
