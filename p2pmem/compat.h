@@ -138,6 +138,20 @@ static inline bool p2pmem_compat_mm_resets_freed_page(void)
 }
 
 /*
+ * Give a page from a pool its holder's reference.  Nobody else can hold a
+ * pooled page, so its count tells the convention: 6.15+ parks free P2PDMA
+ * pages at 0, 6.1 to 6.12 at 1 (the reference we hand over), and before
+ * 6.1 the memmap keeps 1 of its own, so we add ours.
+ */
+static inline void p2pmem_page_claim(struct page *page)
+{
+	if (!page_ref_count(page))
+		set_page_count(page, 1);
+	else if (!p2pmem_compat_pgmap_frees_pages())
+		get_page(page);
+}
+
+/*
  * The native backend makes its own MEMORY_DEVICE_PCI_P2PDMA pagemap.  With
  * CONFIG_PCI_P2PDMA the kernel container_of()s every such pagemap into its
  * private struct pci_p2pdma_pagemap (and, from 6.15, expects 0-based page

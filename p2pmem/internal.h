@@ -3,25 +3,48 @@
 #ifndef _P2PMEM_INTERNAL_H
 #define _P2PMEM_INTERNAL_H
 
+#include <linux/bitmap.h>
 #include <linux/cdev.h>
 #include <linux/device.h>
+#include <linux/kdev_t.h>
 #include <linux/list.h>
 #include <linux/llist.h>
 #include <linux/memremap.h>
 #include <linux/mutex.h>
+#include <linux/pci.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
+/* From dkms.conf's PACKAGE_VERSION, through Kbuild: the one version. */
 #ifndef P2PMEM_VERSION
-#define P2PMEM_VERSION "0.1.0"
+#error "P2PMEM_VERSION is not set: build through Kbuild, which reads it from dkms.conf"
 #endif
 
+/* Minors of the char region (module init) and p2pmemN ids (core). */
+#define P2PMEM_MAX_DEVICES	(1U << MINORBITS)
+
+/*
+ * dev_printk() does not use pr_fmt.  Units whose device messages are all
+ * about a PCI device (possibly another driver's) define dev_fmt as they
+ * define pr_fmt, so that "nvme 0000:01:00.0: p2pmem: ..." says whose
+ * message it is.  The core, whose other messages come from the p2pmemN
+ * itself ("p2pmem p2pmem0: ..."), names the module in its few messages
+ * about the PCI device with these.
+ */
+#define p2pmem_pci_err(pdev, fmt, ...) \
+	pci_err(pdev, KBUILD_MODNAME ": " fmt, ##__VA_ARGS__)
+/* A mistake in what a user asked of @pdev: info, rate-limited. */
+#define p2pmem_pci_bad(pdev, fmt, ...) \
+	pci_info_ratelimited(pdev, KBUILD_MODNAME ": " fmt, ##__VA_ARGS__)
+
+struct class;
+struct file_operations;
 struct gen_pool;
 struct inode;
 struct p2pmem_dev;
-struct pci_dev;
+struct vfsmount;
 
 /*
  * Where a device's pages come from.  The core owns mapping, zeroing and the
@@ -32,6 +55,11 @@ struct pci_dev;
  */
 struct p2pmem_backend {
 	const char *name;		/* shown in sysfs "backend" */
+	/*
+	 * Peers are handed CPU physical addresses (no p2pdma core translates
+	 * them): the BAR's bus address must be its CPU address.
+	 */
+	bool bus_is_phys;
 	/* Make the range allocatable; undone by ->remove_memory(). */
 	int (*add_memory)(struct p2pmem_dev *p2p);
 	/*
@@ -105,47 +133,87 @@ struct p2pmem_dev {
 	char reach[192];
 };
 
-/* p2pmem.c: create a device over memory a backend can hand out. */
-struct p2pmem_dev *p2pmem_create(struct pci_dev *pdev, int bar, u64 size,
-				 u64 offset, const char *provider,
-				 const struct p2pmem_backend *backend);
-
-/* p2pmem.c: teardown steps 1-3 (no new pages, mappings and buffers gone). */
-void p2pmem_revoke(struct p2pmem_dev *p2p);
+/*
+ * Bytes nobody holds.  Pages the mm has freed but a backend holds back
+ * (p2pmem_page_free()) are taken back first, so that memory munmap() let
+ * go of counts as soon as munmap() returns, both in sysfs and for
+ * p2pmem_take_pages(), which asks this before it takes anything.
+ */
+static inline size_t p2pmem_avail(struct p2pmem_dev *p2p)
+{
+	if (p2p->backend->reclaim)
+		p2p->backend->reclaim(p2p);
+	return p2p->backend->avail(p2p);
+}
 
 /*
- * p2pmem.c: genalloc algorithm for ->take_next(): the first free pages at
- * or after the chunk-relative page index in *(unsigned long *)@data.
+ * genalloc algorithm for the backends' ->take_next(): the first @nr free
+ * pages at or after the cursor (a chunk-relative page index) in @data.
+ * The cursor only moves forward, so a sweep of the pool reads each bitmap
+ * word about once.
  */
-unsigned long p2pmem_next_fit(unsigned long *map, unsigned long size,
-			      unsigned long start, unsigned int nr, void *data,
-			      struct gen_pool *pool, unsigned long start_addr);
+static inline unsigned long p2pmem_next_fit(unsigned long *map,
+					    unsigned long size,
+					    unsigned long start,
+					    unsigned int nr, void *data,
+					    struct gen_pool *pool,
+					    unsigned long start_addr)
+{
+	unsigned long *cursor = data;
 
-/* p2pmem.c: give a page taken from a pool its holder's reference. */
-void p2pmem_page_claim(struct page *page);
+	return bitmap_find_next_zero_area(map, size, max(start, *cursor), nr, 0);
+}
 
-/* p2pmem/kernel.c: the backend for kernels with CONFIG_PCI_P2PDMA. */
+/* p2pmem/core.c, called by module init and exit around everything else. */
+void p2pmem_core_init(struct class *class, dev_t devt, struct vfsmount *mnt);
+void p2pmem_core_exit(void);
+
+/* p2pmem/core.c: whether p2pmem_register() uses the native backend. */
+bool p2pmem_core_native(void);
+
+/* p2pmem/core.c: adopt memory a driver published in the p2pdma core. */
+struct p2pmem_dev *p2pmem_register_published(struct pci_dev *pdev, int bar,
+					     u64 size, u64 offset,
+					     const char *provider);
+
+/* p2pmem/core.c: teardown steps 1-3 (no new pages, mappings and buffers gone). */
+void p2pmem_revoke(struct p2pmem_dev *p2p);
+
+/* p2pmem/file.c: the char device, and teardown step 3 for the core. */
+extern const struct file_operations p2pmem_fops;
+void p2pmem_revoke_bufs(struct p2pmem_dev *p2p);
+
+/* p2pmem/native.c: the backend for kernels without CONFIG_PCI_P2PDMA. */
+extern const struct p2pmem_backend p2pmem_native_backend;
+
+/* p2pmem/kernel.c: the backends for kernels with CONFIG_PCI_P2PDMA. */
 extern const struct p2pmem_backend p2pmem_kernel_backend;
 extern const struct p2pmem_backend p2pmem_kernel_adopted_backend;
-bool p2pmem_kernel_find_range(struct pci_dev *pdev, int *bar, u64 *offset,
-			      u64 *len);
-struct gen_pool *p2pmem_kernel_pool(struct pci_dev *pdev, int bar, u64 offset,
-				    u64 len, bool *published);
 
-/* p2pmem/nvme.c: an NVMe CMB as p2p memory (native backend). */
-struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev);
+/*
+ * Finders (p2pmem/nvme.c, p2pmem/kernel.c) answer the bus watcher: what
+ * p2p memory a device bound to some other driver has.  ->find() registers
+ * it through the core and returns the p2pmemN, NULL when there is none,
+ * or an ERR_PTR(); -EAGAIN asks to be asked again later.  Called with the
+ * device lock held.
+ */
+struct p2pmem_finder {
+	bool (*enabled)(void);
+	struct p2pmem_dev *(*find)(struct pci_dev *pdev);
+};
+extern const struct p2pmem_finder p2pmem_nvme_finder;
+extern const struct p2pmem_finder p2pmem_kernel_finder;
 
 /* p2pmem/topology.c: sysfs "upstream", "acs_redirect", "host_bridge", "reach". */
 extern const struct attribute_group p2pmem_topology_group;
 long p2pmem_topology_ioctl(struct p2pmem_dev *p2p, void __user *arg);
 
-/* p2pmem/adopt.c: p2p memory that other drivers registered and published. */
-int p2pmem_adopt_init(void);
-void p2pmem_adopt_exit(void);
+/* p2pmem/watch.c: the bus watcher. */
+int p2pmem_watch_init(void);
+void p2pmem_watch_exit(void);
 
-/* p2pmem/pci.c: the module's own PCI driver provider. */
+/* p2pmem/pci.c: the module's own PCI driver. */
 int p2pmem_pci_init(void);
-bool p2pmem_pci_owns(struct pci_dev *pdev);
 void p2pmem_pci_exit(void);
 
 #endif /* _P2PMEM_INTERNAL_H */

@@ -18,9 +18,20 @@
  * Teardown is the provider's: the p2pdma pagemap is devres of the provider
  * PCI device, and its release waits for every page's pgmap reference, i.e.
  * for I/O that still pins pages this module handed out.
+ *
+ * Drivers also register p2p memory with the p2pdma core themselves (nvme
+ * does it for a CMB that supports data) and publish it for other drivers.
+ * p2pmem_kernel_finder finds such memory for the bus watcher (adopt=) and
+ * registers it through the core, which serves it with
+ * p2pmem_kernel_adopted_backend.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define dev_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/genalloc.h>
 #include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
 
@@ -32,7 +43,7 @@
  * only.  ZONE_DEVICE ranges start and end on subsection boundaries, so
  * probing one pfn per subsection finds any of them.
  */
-bool p2pmem_kernel_find_range(struct pci_dev *pdev, int *bar, u64 *offset,
+static bool p2pmem_kernel_find_range(struct pci_dev *pdev, int *bar, u64 *offset,
 			      u64 *len)
 {
 	const u64 step = PAGES_PER_SUBSECTION << PAGE_SHIFT;
@@ -77,10 +88,14 @@ bool p2pmem_kernel_find_range(struct pci_dev *pdev, int *bar, u64 *offset,
  * "published" flag must be a bool.  A kernel whose private struct
  * pci_p2pdma no longer starts the way compat.h mirrors it fails these
  * checks, and p2pmem then leaves its p2p memory alone (fail closed).
- * Called under the device lock of @pdev, whose driver owns the pool.
+ * The caller keeps @pdev's driver, which owns the pool, bound: it is that
+ * driver's probe (not asserted: the PCI core may run probe on another
+ * CPU's worker, which does not hold the device lock itself) or it holds
+ * the device lock.
  */
-struct gen_pool *p2pmem_kernel_pool(struct pci_dev *pdev, int bar, u64 offset,
-				    u64 len, bool *published)
+static struct gen_pool *p2pmem_kernel_pool(struct pci_dev *pdev, int bar,
+					   u64 offset, u64 len,
+					   bool *published)
 {
 	struct p2pmem_compat_p2pdma_head *head;
 	unsigned long va = (unsigned long)phys_to_virt(pci_resource_start(pdev, bar) + offset);
@@ -100,7 +115,7 @@ struct gen_pool *p2pmem_kernel_pool(struct pci_dev *pdev, int bar, u64 offset,
 	if (!virt_addr_valid(pool) || pub > 1 ||
 	    !gen_pool_has_addr(pool, va, len) ||
 	    gen_pool_virt_to_phys(pool, va) != pci_bus_address(pdev, bar) + offset) {
-		dev_warn_once(&pdev->dev, "p2pmem: the kernel's p2pdma state does not match its pagemap (struct pci_p2pdma changed?); leaving its p2p memory alone\n");
+		dev_warn_once(&pdev->dev, "the kernel's p2pdma state does not match its pagemap (struct pci_p2pdma changed?); leaving its p2p memory alone\n");
 		return NULL;
 	}
 	*published = pub;
@@ -114,13 +129,13 @@ static int p2pmem_kernel_add_memory(struct p2pmem_dev *p2p)
 	int ret, bar;
 
 	if (p2pmem_kernel_find_range(p2p->pdev, &bar, &offset, &len)) {
-		pci_err(p2p->pdev, "p2pmem: the device already has p2p memory in the kernel's p2pdma core\n");
+		pci_info_ratelimited(p2p->pdev, "the device already has p2p memory in the kernel's p2pdma core\n");
 		return -EBUSY;
 	}
 	ret = pci_p2pdma_add_resource(p2p->pdev, p2p->bar, p2p->size,
 				      p2p->offset);
 	if (ret) {
-		pci_err(p2p->pdev, "p2pmem: the kernel's p2pdma core refused BAR %d: %d\n",
+		pci_err(p2p->pdev, "the kernel's p2pdma core refused BAR %d: %d\n",
 			p2p->bar, ret);
 		return ret;
 	}
@@ -236,4 +251,47 @@ const struct p2pmem_backend p2pmem_kernel_adopted_backend = {
 	.take_next = p2pmem_kernel_take_next,
 	.put_page = p2pmem_kernel_put_page,
 	.avail = p2pmem_kernel_avail,
+};
+
+/* ---- finder: memory other drivers published --------------------------- */
+
+static bool adopt = true;
+module_param(adopt, bool, 0444);
+MODULE_PARM_DESC(adopt, "Give p2p memory that other drivers published (e.g. NVMe CMBs) a p2pmemN too; kernels with CONFIG_PCI_P2PDMA only (default: on)");
+
+/*
+ * Memory another driver published.  The pagemap is found through public
+ * interfaces first; only then is the core's private state looked at, and
+ * only if it matches (p2pmem_kernel_pool()).
+ */
+static struct p2pmem_dev *p2pmem_kernel_find_published(struct pci_dev *pdev)
+{
+	struct gen_pool *pool;
+	bool published;
+	u64 offset, len;
+	int bar;
+
+	device_lock_assert(&pdev->dev);
+	if (!p2pmem_kernel_find_range(pdev, &bar, &offset, &len))
+		return NULL;
+	pool = p2pmem_kernel_pool(pdev, bar, offset, len, &published);
+	if (!pool || !published)
+		return NULL;
+	if (gen_pool_size(pool) != len) {
+		pci_info(pdev, "not adopting its p2p memory: it is not one range in one BAR\n");
+		return NULL;
+	}
+	return p2pmem_register_published(pdev, bar, len, offset,
+					 pdev->dev.driver->name);
+}
+
+/* Only where the p2pdma core serves p2pmem_register() too. */
+static bool p2pmem_kernel_finder_enabled(void)
+{
+	return adopt && !p2pmem_core_native();
+}
+
+const struct p2pmem_finder p2pmem_kernel_finder = {
+	.enabled = p2pmem_kernel_finder_enabled,
+	.find = p2pmem_kernel_find_published,
 };

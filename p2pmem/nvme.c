@@ -20,10 +20,15 @@
  * else drives one (a virtual machine through vfio-pci, user space through
  * uio_pci_generic) owns its CMB and its registers.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define dev_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/device.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-hi-lo.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/pci.h>
 #include <linux/string.h>
 
@@ -42,6 +47,10 @@
 #define P2PMEM_NVME_CMBMSC_CMSE	BIT_ULL(1)
 #define P2PMEM_NVME_CMBMSC_CBA	GENMASK_ULL(63, 12)
 #define P2PMEM_NVME_REGS_LEN	0x58
+
+static bool nvme_cmb = true;
+module_param(nvme_cmb, bool, 0444);
+MODULE_PARM_DESC(nvme_cmb, "Register the CMB of NVMe controllers (data-capable ones) as a p2pmemN; kernels without CONFIG_PCI_P2PDMA only (default: on)");
 
 static bool p2pmem_is_nvme(struct pci_dev *pdev)
 {
@@ -105,14 +114,14 @@ static int p2pmem_nvme_find_cmb(struct pci_dev *pdev, void __iomem *regs,
 	v = p2pmem_cmb_decode(cmbsz, cmbloc, bar_len, cmb);
 	if (v != P2PMEM_CMB_OK) {
 		if (v != P2PMEM_CMB_NONE)
-			pci_info_ratelimited(pdev, "p2pmem: not using the NVMe CMB: %s (CMBSZ 0x%x, CMBLOC 0x%x)\n",
+			pci_info_ratelimited(pdev, "not using the NVMe CMB: %s (CMBSZ 0x%x, CMBLOC 0x%x)\n",
 					     p2pmem_cmb_why(v), cmbsz, cmbloc);
 		if (cmbs)
 			hi_lo_writeq(*cmbmsc, regs + P2PMEM_NVME_CMBMSC);
 		return -ENODEV;
 	}
 	if (cmb->clamped)
-		pci_info(pdev, "p2pmem: the NVMe CMB (CMBSZ 0x%x, CMBLOC 0x%x) runs past the end of BAR %d: using its first 0x%llx bytes\n",
+		pci_info(pdev, "the NVMe CMB (CMBSZ 0x%x, CMBLOC 0x%x) runs past the end of BAR %d: using its first 0x%llx bytes\n",
 			 cmbsz, cmbloc, cmb->bar, cmb->size);
 	if (cmbs)
 		hi_lo_writeq(P2PMEM_NVME_CMBMSC_CRE | P2PMEM_NVME_CMBMSC_CMSE |
@@ -128,7 +137,7 @@ static int p2pmem_nvme_find_cmb(struct pci_dev *pdev, void __iomem *regs,
  * is not ours), ERR_PTR(-EAGAIN) when the controller is not ready yet (ask
  * again later).
  */
-struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev)
+static struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev)
 {
 	struct p2pmem_dev *p2p;
 	struct p2pmem_cmb cmb;
@@ -137,10 +146,11 @@ struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev)
 	bool cmbs;
 	u32 csts;
 
+	device_lock_assert(&pdev->dev);
 	if (!p2pmem_is_nvme(pdev) || !pdev->dev.driver)
 		return NULL;
 	if (!p2pmem_nvme_bound_to_nvme(pdev)) {
-		pci_info(pdev, "p2pmem: not touching the CMB of an NVMe controller bound to %s\n",
+		pci_info(pdev, "not touching the CMB of an NVMe controller bound to %s\n",
 			 pdev->dev.driver->name);
 		return NULL;
 	}
@@ -175,3 +185,17 @@ struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev)
 	pci_iounmap(pdev, regs);
 	return p2p;
 }
+
+/*
+ * Only where p2pmem_register() uses the native backend: with the p2pdma
+ * core the nvme driver registers its CMB itself (p2pmem_kernel_finder).
+ */
+static bool p2pmem_nvme_finder_enabled(void)
+{
+	return nvme_cmb && p2pmem_core_native();
+}
+
+const struct p2pmem_finder p2pmem_nvme_finder = {
+	.enabled = p2pmem_nvme_finder_enabled,
+	.find = p2pmem_nvme_cmb,
+};

@@ -18,6 +18,9 @@
  * p2pdma core's pagemap, whose release waits for the last pin.  The region is
  * therefore never given up while DMA may still target the BAR.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define dev_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/ctype.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
@@ -130,7 +133,7 @@ static int p2pmem_pci_bars_set(const char *val, const struct kernel_param *kp)
 	 * longer write without a rate limit: answer first, rate-limited.
 	 */
 	if (strnlen(val, P2PMEM_BARS_MAX) >= P2PMEM_BARS_MAX) {
-		pr_err_ratelimited("p2pmem: bars= is longer than %d bytes\n",
+		pr_info_ratelimited("bars= is longer than %d bytes\n",
 				   P2PMEM_BARS_MAX - 1);
 		return -ENOSPC;
 	}
@@ -139,9 +142,9 @@ static int p2pmem_pci_bars_set(const char *val, const struct kernel_param *kp)
 		return -ENOMEM;
 	ret = p2pmem_pci_find_bar(list, NULL, &bad);
 	if (ret == -EINVAL)
-		pr_err_ratelimited("p2pmem: bad bars= entry \"%*pE\", expected DDDD:BB:DD.F:BAR (BAR 0-%d)\n",
-				   (int)min_t(size_t, strlen(bad), P2PMEM_BAD_SHOWN),
-				   bad, PCI_STD_NUM_BARS - 1);
+		pr_info_ratelimited("bad bars= entry \"%*pE\", expected DDDD:BB:DD.F:BAR (BAR 0-%d)\n",
+				    (int)min_t(size_t, strlen(bad), P2PMEM_BAD_SHOWN),
+				    bad, PCI_STD_NUM_BARS - 1);
 	kfree(list);
 	return ret == -EINVAL ? ret : param_set_charp(val, kp);
 }
@@ -219,8 +222,8 @@ static int p2pmem_pci_bar_of(struct pci_dev *pdev)
 	ret = p2pmem_pci_find_bar(list, pdev, &bad);
 	/* Not reached: p2pmem_pci_bars_set() lets only a good list in. */
 	if (ret == -EINVAL)
-		dev_err_ratelimited(&pdev->dev, "p2pmem: bad bars= entry \"%*pE\"; not binding\n",
-				    (int)min_t(size_t, strlen(bad), P2PMEM_BAD_SHOWN), bad);
+		dev_info_ratelimited(&pdev->dev, "bad bars= entry \"%*pE\"; not binding\n",
+				     (int)min_t(size_t, strlen(bad), P2PMEM_BAD_SHOWN), bad);
 	kfree(list);
 	return ret;
 }
@@ -232,8 +235,9 @@ static int p2pmem_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 
 	/* Any value can come in through new_id: check it before indexing. */
 	if (id->driver_data > PCI_STD_NUM_BARS) {
-		pci_err(pdev, "p2pmem: dynamic ID driver_data 0x%lx names no BAR (0: the largest prefetchable one, 1-%d: BAR 0-%d)\n",
-			id->driver_data, PCI_STD_NUM_BARS, PCI_STD_NUM_BARS - 1);
+		pci_info_ratelimited(pdev, "dynamic ID driver_data 0x%lx names no BAR (0: the largest prefetchable one, 1-%d: BAR 0-%d)\n",
+				     id->driver_data, PCI_STD_NUM_BARS,
+				     PCI_STD_NUM_BARS - 1);
 		return -EINVAL;
 	}
 	if (id->driver_data) {
@@ -246,8 +250,8 @@ static int p2pmem_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 			return bar;
 	}
 	if (bar < 0) {
-		pci_err(pdev, "p2pmem: no prefetchable memory BAR; name one with bars=%s:BAR\n",
-			pci_name(pdev));
+		pci_info_ratelimited(pdev, "no prefetchable memory BAR; name one with bars=%s:BAR\n",
+				     pci_name(pdev));
 		return -ENODEV;
 	}
 
@@ -268,7 +272,8 @@ static int p2pmem_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	    pci_resource_len(pdev, bar)) {
 		ret = pci_request_region(pdev, bar, "p2pmem");
 		if (ret) {
-			pci_err(pdev, "p2pmem: BAR %d is in use by another driver\n", bar);
+			pci_info_ratelimited(pdev, "BAR %d is in use by another driver\n",
+					     bar);
 			return ret;
 		}
 		ret = devm_add_action_or_reset(&pdev->dev,
@@ -297,12 +302,6 @@ static struct pci_driver p2pmem_pci_driver = {
 	.probe = p2pmem_pci_probe,
 	.remove = p2pmem_pci_remove,
 };
-
-/* True when @pdev is bound to this driver (its memory is ours already). */
-bool p2pmem_pci_owns(struct pci_dev *pdev)
-{
-	return pdev->dev.driver == &p2pmem_pci_driver.driver;
-}
 
 /*
  * Parse one "VVVV:DDDD[:BAR]" entry of ids= (cut up in place).  Every
@@ -349,14 +348,15 @@ static int p2pmem_pci_add_ids(void)
 		      p2pmem_pci_parse_id(entry, &vendor, &device, &data);
 		if (ret) {
 			/* Escaped: the entry may hold control characters. */
-			pr_err("p2pmem: bad ids= entry \"%*pE\", expected VVVV:DDDD[:BAR]\n",
-			       (int)min_t(size_t, strlen(tok), P2PMEM_BAD_SHOWN), tok);
+			pr_info_ratelimited("bad ids= entry \"%*pE\", expected VVVV:DDDD[:BAR]\n",
+					    (int)min_t(size_t, strlen(tok), P2PMEM_BAD_SHOWN),
+					    tok);
 			break;
 		}
 		ret = pci_add_dynid(&p2pmem_pci_driver, vendor, device,
 				    PCI_ANY_ID, PCI_ANY_ID, 0, 0, data);
 		if (ret)
-			pr_err("p2pmem: cannot add ID %04x:%04x: %d\n", vendor, device, ret);
+			pr_err("cannot add ID %04x:%04x: %d\n", vendor, device, ret);
 	}
 	kfree(list);
 	return ret;

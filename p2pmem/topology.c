@@ -27,6 +27,8 @@
  * the reference on the provider (held by the p2pmemN) keeps every bridge
  * above it alive, and the client is held for the length of a query.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/device.h>
 #include <linux/kernel.h>
 #include <linux/mutex.h>
@@ -484,8 +486,8 @@ static int p2pmem_reach_ask(struct p2pmem_dev *p2p, const char *in,
 	cdev = bus_find_device_by_name(&pci_bus_type, NULL, want);
 	if (!cdev) {
 		/* Escaped: a newline in the name must not forge a log line. */
-		dev_err_ratelimited(&p2p->dev, "reach: no PCI device %*pE\n",
-				    (int)strlen(want), want);
+		dev_info_ratelimited(&p2p->dev, "reach: no PCI device %*pE\n",
+				     (int)strlen(want), want);
 		return -ENODEV;
 	}
 	client = to_pci_dev(cdev);
@@ -499,8 +501,8 @@ static int p2pmem_reach_ask(struct p2pmem_dev *p2p, const char *in,
 	put_device(cdev);
 	return 0;
 bad:
-	dev_err_ratelimited(&p2p->dev,
-			    "reach: expected a PCI device name like 0000:03:00.0\n");
+	dev_info_ratelimited(&p2p->dev,
+			     "reach: expected a PCI device name like 0000:03:00.0\n");
 	return -EINVAL;
 }
 
@@ -555,27 +557,27 @@ long p2pmem_topology_ioctl(struct p2pmem_dev *p2p, void __user *arg)
 	if (get_user(usize, (u32 __user *)arg))
 		return -EFAULT;
 	if (usize < P2PMEM_REACH_QUERY_SIZE_VER0) {
-		dev_err_ratelimited(&p2p->dev,
-				    "reach: query size %u is below the first version's %u\n",
-				    usize, P2PMEM_REACH_QUERY_SIZE_VER0);
+		dev_info_ratelimited(&p2p->dev,
+				     "reach: query size %u is below the first version's %u\n",
+				     usize, P2PMEM_REACH_QUERY_SIZE_VER0);
 		return -EINVAL;
 	}
 	/* Bounds the zero check of the tail below. */
 	if (usize > PAGE_SIZE) {
-		dev_err_ratelimited(&p2p->dev, "reach: query size %u is too big\n",
-				    usize);
+		dev_info_ratelimited(&p2p->dev, "reach: query size %u is too big\n",
+				     usize);
 		return -E2BIG;
 	}
 	/* A bigger struct than ours is fine if we would ignore nothing. */
 	ret = copy_struct_from_user(&q, sizeof(q), arg, usize);
 	if (ret == -E2BIG)
-		dev_err_ratelimited(&p2p->dev,
-				    "reach: query has fields this module does not know\n");
+		dev_info_ratelimited(&p2p->dev,
+				     "reach: query has fields this module does not know\n");
 	if (ret)
 		return ret;
 	if (q.flags) {
-		dev_err_ratelimited(&p2p->dev, "reach: unknown flags %#x\n",
-				    q.flags);
+		dev_info_ratelimited(&p2p->dev, "reach: unknown flags %#x\n",
+				     q.flags);
 		return -EINVAL;
 	}
 	memcpy(pci, q.pci, sizeof(pci));

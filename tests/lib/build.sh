@@ -63,7 +63,7 @@ kbuild() {
 build_module() {
 	local abi=$1 dir=$OUT/$1/module log
 	rm -rf "$dir" && mkdir -p "$dir"
-	cp -r "$ROOT"/{p2pmem.c,p2pmem.h,Kbuild,Makefile,p2pmem} "$dir/"
+	make -s -C "$ROOT" dist-src DEST="$dir"
 	log=$dir/build.log
 	! needs_build_root "$abi" ||
 		say "building in a $(cat "$CACHE/kernels/$abi/suite") build root: the host has no $(kernel_cc "$abi")"
@@ -93,7 +93,7 @@ conftest_checks() {
 	kdir=$CACHE/kernels/$abi/root/usr/src/linux-headers-$abi
 	c=$OUT/$abi/conftest
 	rm -rf "$c" && mkdir -p "$c"
-	cp -r "$ROOT"/{p2pmem.c,p2pmem.h,Kbuild,Makefile,p2pmem} "$c/"
+	make -s -C "$ROOT" dist-src DEST="$c"
 	make -s -C "$c" conftest KDIR="$kdir" W=1 KCFLAGS=-Werror >"$c/log" 2>&1 || true
 	host_check "[$abi] conftest: W=1 KCFLAGS=-Werror give the same answers as the module build" \
 		cmp -s "$c/conftest.h" "$dir/conftest.h"

@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Adoption: p2p memory of devices that other drivers own.
- *   - on kernels with CONFIG_PCI_P2PDMA, drivers register p2p memory with
- *     the kernel's p2pdma core themselves (nvme does it for a CMB that
- *     supports data) and publish it for other drivers.  p2pmem gives each
- *     such device a p2pmemN served by the kernel backend (adopt=);
- *   - on kernels without it, the nvme driver cannot register its CMB, so
- *     p2pmem registers it itself, native backend (nvme_cmb=, p2pmem/nvme.c).
+ * The bus watcher: p2p memory of devices that other drivers own.  On every
+ * bind it asks the finders what p2p memory the device has; a finder
+ * registers what it finds through the core and hands back the p2pmemN,
+ * which the watcher removes again when the driver unbinds:
+ *   - p2pmem_kernel_finder (p2pmem/kernel.c), on kernels with
+ *     CONFIG_PCI_P2PDMA: memory drivers registered with the kernel's
+ *     p2pdma core and published themselves (nvme does it for a CMB that
+ *     supports data), served by the kernel backend (adopt=);
+ *   - p2pmem_nvme_finder (p2pmem/nvme.c), on kernels without it: the nvme
+ *     driver cannot register its CMB, so p2pmem registers it itself, native
+ *     backend (nvme_cmb=).
  * Either way user space sees the same class, node and attributes whoever
- * owns the device.
+ * owns the device.  Devices bound to a driver of this module (p2pmem/pci.c)
+ * registered their memory themselves and are left alone.
  *
  * Devices are looked for at module load and whenever a driver finishes
  * binding (a PCI bus notifier).  An adopted p2pmemN goes away as soon as its
@@ -24,18 +29,25 @@
  * which driver the device is bound to: one rebound to another driver
  * between two tries is left alone (p2pmem_nvme_cmb()).
  *
- * adoptees_lock protects the adoptee list only.  It is taken from the
- * notifier, which the driver core calls with the PCI device's lock held, and
- * never the other way round.  It is never held across p2pmem_unregister():
- * that waits for every pin of the memory (an RDMA MR, a pipe) and may take
- * forever, and every bind and unbind in the system passes through the
- * notifier.  Adoption and removal of one device are serialised by that
- * device's lock instead, which every caller here holds.  retry_lock protects
- * the retry list only and is never held while taking another lock.
+ * Locks
+ *   The provider's PCI device lock is held around adoption and removal of
+ *     its memory (the bus notifier runs under it; the retry work and
+ *     module exit take it): adoption and removal of one device are
+ *     serialised by it.  Unregistration may wait for pins under it, as any
+ *     driver's unbind does.
+ *   adoptees_lock protects the adoptee list only.  It is taken from the
+ *     notifier, which the driver core calls with the PCI device's lock
+ *     held, and never the other way round.  It is never held across
+ *     p2pmem_unregister(): that waits for every pin of the memory (an RDMA
+ *     MR, a pipe) and may take forever, and every bind and unbind in the
+ *     system passes through the notifier.
+ *   retry_lock protects the retry list only and is never held while taking
+ *     another lock.
  */
-#include <linux/genalloc.h>
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define dev_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/list.h>
-#include <linux/memremap.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
@@ -43,16 +55,13 @@
 #include <linux/workqueue.h>
 
 #include "../p2pmem.h"
-#include "compat.h"
 #include "internal.h"
 
-static bool adopt = true;
-module_param(adopt, bool, 0444);
-MODULE_PARM_DESC(adopt, "Give p2p memory that other drivers published (e.g. NVMe CMBs) a p2pmemN too; kernels with CONFIG_PCI_P2PDMA only (default: on)");
-
-static bool nvme_cmb = true;
-module_param(nvme_cmb, bool, 0444);
-MODULE_PARM_DESC(nvme_cmb, "Register the CMB of NVMe controllers (data-capable ones) as a p2pmemN; kernels without CONFIG_PCI_P2PDMA only (default: on)");
+/* Asked in this order; the first that finds memory wins. */
+static const struct p2pmem_finder *const p2pmem_finders[] = {
+	&p2pmem_kernel_finder,
+	&p2pmem_nvme_finder,
+};
 
 struct p2pmem_adoptee {
 	struct list_head node;
@@ -90,34 +99,42 @@ static struct p2pmem_adoptee *p2pmem_adoptee_find(struct pci_dev *pdev)
 	return NULL;
 }
 
-/*
- * The kernel backend's case: memory another driver published.  The pagemap
- * is found through public interfaces first; only then is the core's
- * private state looked at, and only if it matches (p2pmem_kernel_pool()).
- */
-static struct p2pmem_dev *p2pmem_adopt_published(struct pci_dev *pdev)
-{
-	struct gen_pool *pool;
-	bool published;
-	u64 offset, len;
-	int bar;
-
-	if (!p2pmem_kernel_find_range(pdev, &bar, &offset, &len))
-		return NULL;
-	pool = p2pmem_kernel_pool(pdev, bar, offset, len, &published);
-	if (!pool || !published)
-		return NULL;
-	if (gen_pool_size(pool) != len) {
-		pci_info(pdev, "p2pmem: not adopting its p2p memory: it is not one range in one BAR\n");
-		return NULL;
-	}
-	return p2pmem_create(pdev, bar, len, offset, pdev->dev.driver->name,
-			     &p2pmem_kernel_adopted_backend);
-}
-
 static bool p2pmem_adopt_enabled(void)
 {
-	return p2pmem_native_backend_allowed() ? nvme_cmb : adopt;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(p2pmem_finders); i++)
+		if (p2pmem_finders[i]->enabled())
+			return true;
+	return false;
+}
+
+/*
+ * What the finders say @pdev has: the first p2pmemN one registered, NULL
+ * if none found anything, or the first error.
+ */
+static struct p2pmem_dev *p2pmem_adopt_find(struct pci_dev *pdev)
+{
+	struct p2pmem_dev *p2p;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(p2pmem_finders); i++) {
+		if (!p2pmem_finders[i]->enabled())
+			continue;
+		p2p = p2pmem_finders[i]->find(pdev);
+		if (p2p)
+			return p2p;
+	}
+	return NULL;
+}
+
+/*
+ * Bound to a driver of this module (p2pmem/pci.c): that driver registered
+ * the device's memory itself.
+ */
+static bool p2pmem_adopt_own_driver(struct pci_dev *pdev)
+{
+	return pdev->dev.driver->owner == THIS_MODULE;
 }
 
 /* Already adopted, or the module is going: leave @pdev alone. */
@@ -151,7 +168,7 @@ static int p2pmem_adopt_one(struct pci_dev *pdev)
 	int ret;
 
 	device_lock_assert(&pdev->dev);
-	if (!pdev->dev.driver || p2pmem_pci_owns(pdev) ||
+	if (!pdev->dev.driver || p2pmem_adopt_own_driver(pdev) ||
 	    p2pmem_adoptee_known(pdev))
 		return 0;
 
@@ -159,8 +176,7 @@ static int p2pmem_adopt_one(struct pci_dev *pdev)
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return 0;
-	p2p = p2pmem_native_backend_allowed() ? p2pmem_nvme_cmb(pdev) :
-						 p2pmem_adopt_published(pdev);
+	p2p = p2pmem_adopt_find(pdev);
 	if (IS_ERR_OR_NULL(p2p)) {
 		kfree(a);
 		ret = PTR_ERR_OR_ZERO(p2p);
@@ -223,7 +239,7 @@ static void p2pmem_retry_work_fn(struct work_struct *work)
 		if (again && ++r->tries < P2PMEM_RETRY_TRIES)
 			continue;
 		if (again)
-			pci_info(r->pdev, "p2pmem: gave up waiting for the controller to become ready\n");
+			pci_info(r->pdev, "gave up waiting for the controller to become ready\n");
 		p2pmem_retry_free(r);
 	}
 
@@ -306,7 +322,7 @@ static struct notifier_block p2pmem_adopt_nb = {
 	.notifier_call = p2pmem_adopt_notify,
 };
 
-int p2pmem_adopt_init(void)
+int p2pmem_watch_init(void)
 {
 	struct pci_dev *pdev = NULL;
 	int ret;
@@ -333,7 +349,7 @@ int p2pmem_adopt_init(void)
  * "exiting" stops new adoptions; the notifier goes only once the list is
  * empty.
  */
-void p2pmem_adopt_exit(void)
+void p2pmem_watch_exit(void)
 {
 	struct p2pmem_adoptee *a;
 	struct pci_dev *pdev;

@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/p2pmemN: open, mmap, faults and the reach ioctl.  Each mmap() gets a
+ * buffer of pages taken from the device's backend (through its ops only),
+ * zeroed before their first PTE.  The core creates the char device with
+ * p2pmem_fops and, on teardown, calls p2pmem_revoke_bufs().
+ *
+ * struct p2pmem_buf (one per successful mmap() call)
+ *   - holds one page reference on each of its pages (the one the backend
+ *     hands over) until its last VMA is gone.  This keeps MAP_SHARED
+ *     semantics: after fork, MADV_DONTNEED or mremap every VMA still finds
+ *     the same page at an offset.  The cost: a partial munmap frees nothing
+ *     until the rest of that mmap() is unmapped too (VMA split/merge gives
+ *     no callback that would let us track which offsets are still covered,
+ *     and the i_mmap tree walkers are not exported to modules).
+ *   - referenced (kref) by every VMA that maps part of it: mmap, fork,
+ *     split and mremap each go through vm_ops->open/close; holds a
+ *     reference on its p2pmemN.
+ *
+ * Locks
+ *   live_sem (the core's, see p2pmem/core.c): read-held here while taking
+ *     pages (mmap) and while zeroing and inserting PTEs (fault).
+ *   zero_lock (mutex, per buffer): its "zeroed" bitmap; taken inside
+ *     live_sem in the fault handler, nothing nests inside it.
+ *   buf_lock (mutex, per device): the buffer list and every buffer's page
+ *     array, so that buffer release and revocation drop each page
+ *     reference exactly once (the entry is cleared when it is dropped).
+ *     Nests inside mmap_lock (vm_ops->close) and inside live_sem (a new
+ *     buffer goes on the list before "live" can drop, so revocation sees
+ *     it); live_sem is never taken with buf_lock held.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/io.h>
+#include <linux/kref.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "compat.h"
+#include "internal.h"
+#include "uapi.h"
+
+struct p2pmem_buf {
+	struct kref kref;
+	struct p2pmem_dev *p2p;
+	struct list_head node;
+	unsigned long npages;
+	/*
+	 * Pages are zeroed just before their first PTE, not at mmap() time;
+	 * see p2pmem_buf_zero().  Bit i of @zeroed is set once pages[i] has
+	 * been (it lives in the same allocation, after @pages).
+	 */
+	struct mutex zero_lock;
+	unsigned long *zeroed;
+	struct page *pages[];
+};
+
+/* Pages dropped between two chances for other tasks to run. */
+#define P2PMEM_PUT_BATCH	1024
+
+/*
+ * Drop the references in @pages[0..n) and clear the entries.  A buffer can
+ * be the size of the BAR, so this yields now and then (all callers may
+ * sleep).
+ */
+static void p2pmem_put_pages(struct p2pmem_dev *p2p, struct page **pages,
+			     unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		if (pages[i])
+			p2p->backend->put_page(p2p, pages[i]);
+		pages[i] = NULL;
+		if (!((i + 1) % P2PMEM_PUT_BATCH))
+			cond_resched();
+	}
+}
+
+/*
+ * First-fit searches of the whole pool that p2pmem_take_pages() makes for
+ * long runs before it sweeps the pool once: with halving, runs down to
+ * 1/128 of the request get a try.
+ */
+#define P2PMEM_TAKE_SCANS	8
+/* Pages taken one by one between checks for a fatal signal. */
+#define P2PMEM_TAKE_BATCH	512
+
+/*
+ * Fill @pages from the pool, all of them or none.  Long contiguous runs
+ * first (fewer DMA segments): a first-fit search for the whole request,
+ * then for halves of it, at most P2PMEM_TAKE_SCANS searches in all.  What
+ * is still missing then comes from one sweep of the pool in address order,
+ * one page at a time, which costs one pass however fragmented the pool is
+ * (halving down to single pages, each a first-fit search from the start,
+ * was quadratic).  Pages that are adjacent in the pool stay adjacent in
+ * the buffer, so the sweep still gives runs where there are any.
+ *
+ * The caller holds mmap_lock and live_sem: this does no I/O to the BAR,
+ * and a fatal signal ends it (-EINTR) with everything given back.
+ */
+static int p2pmem_take_pages(struct p2pmem_dev *p2p, unsigned long npages,
+			     struct page **pages)
+{
+	const struct p2pmem_backend *be = p2p->backend;
+	unsigned long done = 0, run = npages, cursor = 0, runs = 0;
+	unsigned int scans = 0;
+	int ret = -ENOMEM;
+
+	mmap_assert_locked(current->mm);
+	lockdep_assert_held(&p2p->live_sem);
+	/* Not enough free at all: say so without searching. */
+	if (p2pmem_avail(p2p) >> PAGE_SHIFT < npages)
+		return -ENOMEM;
+	while (done < npages && run && scans < P2PMEM_TAKE_SCANS) {
+		scans++;
+		if (be->take_run(p2p, run, pages + done)) {
+			done += run;
+			runs++;
+			run = min(run, npages - done);
+		} else {
+			run /= 2;
+		}
+	}
+	dev_dbg(&p2p->dev, "took %lu pages: %lu runs in %u first-fit searches, %lu pages in one sweep\n",
+		npages, runs, scans, npages - done);
+	while (done < npages) {
+		if (!be->take_next(p2p, &cursor, pages + done))
+			goto fail;
+		if (++done % P2PMEM_TAKE_BATCH)
+			continue;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto fail;
+		}
+		cond_resched();
+	}
+	return 0;
+
+fail:
+	p2pmem_put_pages(p2p, pages, done);
+	return ret;
+}
+
+/*
+ * Zero one page through the kernel's map of the BAR, 8 bytes a store.
+ * That map is uncached (memremap_pages() maps P2PDMA memory with
+ * pgprot_noncache()), so every CPU store is its own bus write: clear_page()
+ * and memset_io() are "rep stosb" on x86 CPUs with ERMS, one byte a write
+ * (4096 bus writes a page, measured in QEMU's trace of an NVMe CMB), and
+ * on arm64 clear_page() is DC ZVA, which faults on device memory.
+ * __raw_writeq() is one plain aligned 64-bit store on every 64-bit
+ * architecture, which device memory takes everywhere; the caller orders
+ * the stores before the page is mapped.  64-byte stores (MOVDIR64B)
+ * would need eight times fewer bus writes, but only some CPUs have them,
+ * and the one the tests run on (QEMU's TCG) does not, so their
+ * correctness could not be shown.
+ */
+static void p2pmem_zero_page(struct page *page)
+{
+	u64 __iomem *p = (u64 __force __iomem *)page_address(page);
+	unsigned int i;
+
+	for (i = 0; i < PAGE_SIZE / sizeof(*p); i++)
+		__raw_writeq(0, p + i);
+}
+
+/*
+ * Zero the pages [first, end) of @buf that were not zeroed yet.  Every
+ * page is zeroed once per buffer, whoever had it before (on the kernel
+ * backend possibly another driver), and before any PTE maps it: the fault
+ * handler is the only place PTEs are made, and GUP, O_DIRECT, RDMA
+ * registration and fork all reach the pages through it or through PTEs it
+ * made.  So mmap() itself does no zeroing, and each fault zeroes at most
+ * its fault-around window (64 KiB), under the mmap_lock (read) or VMA
+ * lock the fault holds anyway and under live_sem (read), which teardown
+ * therefore waits on for at most one window.  zero_lock makes a racing
+ * fault on the same pages wait for the zeroing instead of mapping a page
+ * whose zeroing could still land after the user's first store.
+ */
+static void p2pmem_buf_zero(struct p2pmem_buf *buf, pgoff_t first,
+			    pgoff_t end)
+{
+	struct page *last = NULL;
+	pgoff_t i;
+
+	mutex_lock(&buf->zero_lock);
+	for (i = first; i < end; i++) {
+		if (test_bit(i, buf->zeroed))
+			continue;
+		last = buf->pages[i];
+		p2pmem_zero_page(last);
+		__set_bit(i, buf->zeroed);
+	}
+	/*
+	 * The zeros must be in the BAR before a PTE or a peer's DMA can reach
+	 * the page.  A barrier only sends them on their way: they are posted
+	 * writes, and a peer's DMA takes another path.  A read from the BAR
+	 * cannot pass the CPU's posted writes to it (PCIe ordering), so once
+	 * it completes every zero has landed: one non-posted read per fault.
+	 */
+	if (last) {
+		wmb();
+		(void)__raw_readq((u64 __force __iomem *)page_address(last));
+		rmb();
+	}
+	mutex_unlock(&buf->zero_lock);
+}
+
+/* ---- buffers ------------------------------------------------------------ */
+
+static struct p2pmem_buf *p2pmem_buf_create(struct p2pmem_dev *p2p,
+					    unsigned long npages)
+{
+	struct p2pmem_buf *buf;
+	int ret = -ENODEV;
+
+	/* The "zeroed" bitmap's words go in pointer-sized slots after pages[]. */
+	BUILD_BUG_ON(sizeof(struct page *) != sizeof(unsigned long));
+	buf = kvzalloc(struct_size(buf, pages, npages + BITS_TO_LONGS(npages)),
+		       GFP_KERNEL);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+
+	kref_init(&buf->kref);
+	buf->p2p = p2p;
+	buf->npages = npages;
+	mutex_init(&buf->zero_lock);
+	buf->zeroed = (unsigned long *)(buf->pages + npages);
+
+	/*
+	 * On the list before "live" can drop: a buffer revocation missed
+	 * would keep its pages past teardown.  Taking pages is bounded (see
+	 * p2pmem_take_pages()) and zeroing waits for the first fault.
+	 */
+	down_read(&p2p->live_sem);
+	if (p2p->live)
+		ret = p2pmem_take_pages(p2p, npages, buf->pages);
+	if (!ret) {
+		get_device(&p2p->dev);
+		mutex_lock(&p2p->buf_lock);
+		list_add(&buf->node, &p2p->bufs);
+		mutex_unlock(&p2p->buf_lock);
+	}
+	up_read(&p2p->live_sem);
+	if (ret) {
+		kvfree(buf);
+		return ERR_PTR(ret);
+	}
+	return buf;
+}
+
+static void p2pmem_buf_release(struct kref *kref)
+{
+	struct p2pmem_buf *buf = container_of(kref, struct p2pmem_buf, kref);
+	struct p2pmem_dev *p2p = buf->p2p;
+
+	mutex_lock(&p2p->buf_lock);
+	list_del(&buf->node);
+	p2pmem_put_pages(p2p, buf->pages, buf->npages);
+	mutex_unlock(&p2p->buf_lock);
+	put_device(&p2p->dev);
+	kvfree(buf);
+}
+
+/* Teardown step 3 (see p2pmem/core.c): drop every buffer's pages. */
+void p2pmem_revoke_bufs(struct p2pmem_dev *p2p)
+{
+	struct p2pmem_buf *buf;
+
+	mutex_lock(&p2p->buf_lock);
+	list_for_each_entry(buf, &p2p->bufs, node)
+		p2pmem_put_pages(p2p, buf->pages, buf->npages);
+	mutex_unlock(&p2p->buf_lock);
+}
+
+/* ---- mmap --------------------------------------------------------------- */
+
+static void p2pmem_vm_open(struct vm_area_struct *vma)
+{
+	struct p2pmem_buf *buf = vma->vm_private_data;
+
+	kref_get(&buf->kref);
+}
+
+static void p2pmem_vm_close(struct vm_area_struct *vma)
+{
+	struct p2pmem_buf *buf = vma->vm_private_data;
+
+	kref_put(&buf->kref, p2pmem_buf_release);
+}
+
+/* Pages mapped per fault, like the kernel's fault-around for files. */
+#define P2PMEM_FAULT_AROUND	16UL
+
+/*
+ * The end (a buffer page index) of the faulting page's fault-around
+ * window: up to P2PMEM_FAULT_AROUND pages, within the VMA and the buffer.
+ */
+static pgoff_t p2pmem_fault_end(struct vm_fault *vmf, struct p2pmem_buf *buf)
+{
+	unsigned long in_vma = (vmf->vma->vm_end - (vmf->address & PAGE_MASK)) >>
+			       PAGE_SHIFT;
+
+	return vmf->pgoff + min3(in_vma, P2PMEM_FAULT_AROUND,
+				 buf->npages - vmf->pgoff);
+}
+
+/*
+ * Map the pages after the faulting one as well, up to @end, so that
+ * touching a buffer costs one fault per 64 KiB rather than per page.  Best
+ * effort: a page already mapped (-EBUSY) is skipped, any other error just
+ * stops early.
+ */
+static void p2pmem_fault_around(struct vm_fault *vmf, struct p2pmem_buf *buf,
+				pgoff_t end)
+{
+	unsigned long addr = vmf->address & PAGE_MASK;
+	pgoff_t pgoff;
+
+	for (pgoff = vmf->pgoff + 1; pgoff < end; pgoff++) {
+		addr += PAGE_SIZE;
+		if (vm_insert_page(vmf->vma, addr, buf->pages[pgoff]) == -EFAULT)
+			break;
+	}
+}
+
+/*
+ * PTEs are inserted on fault, not at mmap time: the VMA is not yet in the
+ * address_space when ->mmap runs, so PTEs made there could escape the zap
+ * in p2pmem_unregister().  A fault either completes before "live" drops
+ * (and is zapped) or sees it dropped.
+ */
+static vm_fault_t p2pmem_vm_fault(struct vm_fault *vmf)
+{
+	struct p2pmem_buf *buf = vmf->vma->vm_private_data;
+	struct p2pmem_dev *p2p = buf->p2p;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	pgoff_t end;
+
+	if (vmf->pgoff >= buf->npages)
+		return VM_FAULT_SIGBUS;
+	end = p2pmem_fault_end(vmf, buf);
+	/*
+	 * Entries are cleared only by revocation, which starts after "live"
+	 * drops, and by buffer release, which needs this VMA gone.
+	 */
+	down_read(&p2p->live_sem);
+	if (p2p->live) {
+		p2pmem_buf_zero(buf, vmf->pgoff, end);
+		ret = vmf_insert_page(vmf->vma, vmf->address,
+				      buf->pages[vmf->pgoff]);
+		if (ret == VM_FAULT_NOPAGE)
+			p2pmem_fault_around(vmf, buf, end);
+	}
+	up_read(&p2p->live_sem);
+	return ret;
+}
+
+static const struct vm_operations_struct p2pmem_vm_ops = {
+	.open = p2pmem_vm_open,
+	.close = p2pmem_vm_close,
+	.fault = p2pmem_vm_fault,
+};
+
+static int p2pmem_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct p2pmem_dev *p2p = file->private_data;
+	struct p2pmem_buf *buf;
+
+	if (!(vma->vm_flags & VM_MAYSHARE)) {
+		dev_info_ratelimited(&p2p->dev, "%s: MAP_PRIVATE is not supported, use MAP_SHARED\n",
+				     current->comm);
+		return -EINVAL;
+	}
+	if (vma->vm_pgoff) {
+		dev_info_ratelimited(&p2p->dev, "%s: mmap offset must be 0\n",
+				     current->comm);
+		return -EINVAL;
+	}
+
+	/* Before sizing the page array: kvmalloc() WARNs past INT_MAX. */
+	if (vma_pages(vma) > p2p->size >> PAGE_SHIFT)
+		return -ENOMEM;
+
+	buf = p2pmem_buf_create(p2p, vma_pages(vma));
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+
+	vma->vm_private_data = buf;
+	vma->vm_ops = &p2pmem_vm_ops;
+	/*
+	 * MIXEDMAP: ordinary struct-page PTEs that GUP and fork handle like
+	 * any page; DONTEXPAND: mremap() may not grow it past the buffer.
+	 */
+	p2pmem_compat_vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	return 0;
+}
+
+/* ---- char device -------------------------------------------------------- */
+
+static int p2pmem_open(struct inode *inode, struct file *file)
+{
+	struct p2pmem_dev *p2p = container_of(inode->i_cdev, struct p2pmem_dev, cdev);
+	int ret = -ENODEV;
+
+	down_read(&p2p->live_sem);
+	if (p2p->live) {
+		file->private_data = p2p;
+		file->f_mapping = p2p->inode->i_mapping;
+		/* No read/write/seek: the memory is reached through mmap only. */
+		ret = nonseekable_open(inode, file);
+	}
+	up_read(&p2p->live_sem);
+	return ret;
+}
+
+static long p2pmem_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct p2pmem_dev *p2p = file->private_data;
+
+	if (cmd != P2PMEM_IOC_REACH)
+		return -ENOTTY;
+	return p2pmem_topology_ioctl(p2p, (void __user *)arg);
+}
+
+const struct file_operations p2pmem_fops = {
+	.owner = THIS_MODULE,
+	.open = p2pmem_open,
+	.mmap = p2pmem_mmap,
+	/* msync(MS_SYNC) and fsync(): no page cache, nothing to write back. */
+	.fsync = noop_fsync,
+	.unlocked_ioctl = p2pmem_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
