@@ -55,10 +55,11 @@
  *     (mmap) and while zeroing and inserting PTEs (fault; at most 64 KiB
  *     each), see p2pmem/file.c; write-held only to clear "live".
  *     Nests inside mmap_lock.
- *   Registration and unregistration run under the provider's PCI device
- *     lock (a driver's probe and remove, or the bus watcher, see
- *     p2pmem/watch.c).  Unregistration may wait for pins under it, as any
- *     driver's unbind does, but never under a global lock.
+ *   The core takes no lock of its own across registration: providers
+ *     register and unregister from their driver's probe and remove, or,
+ *     for memory another driver owns, under that device's lock (the bus
+ *     watcher, p2pmem/watch.c).  Unregistration may wait for pins there,
+ *     as any driver's unbind does, but never under a global lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -190,6 +190,7 @@ static void p2pmem_buf_zero(struct p2pmem_buf *buf, pgoff_t first,
 	struct page *last = NULL;
 	pgoff_t i;
 
+	lockdep_assert_held(&buf->p2p->live_sem);
 	mutex_lock(&buf->zero_lock);
 	for (i = first; i < end; i++) {
 		if (test_bit(i, buf->zeroed))

@@ -26,6 +26,9 @@
  * Nothing here is cached: the tree is walked on every read or query, while
  * the reference on the provider (held by the p2pmemN) keeps every bridge
  * above it alive, and the client is held for the length of a query.
+ *
+ * reach_lock (mutex, per device) guards the sysfs "reach" answer only; a
+ * leaf lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
