@@ -35,7 +35,6 @@
 #include <linux/io.h>
 #include <linux/kref.h>
 #include <linux/mm.h>
-#include <linux/mmap_lock.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
@@ -113,7 +112,8 @@ static int p2pmem_take_pages(struct p2pmem_dev *p2p, unsigned long npages,
 	unsigned int scans = 0;
 	int ret = -ENOMEM;
 
-	mmap_assert_locked(current->mm);
+	/* Not mmap_assert_locked(): on DEBUG_VM kernels it needs dump_mm(). */
+	lockdep_assert_held(&current->mm->mmap_lock);
 	lockdep_assert_held(&p2p->live_sem);
 	/* Not enough free at all: say so without searching. */
 	if (p2pmem_avail(p2p) >> PAGE_SHIFT < npages)
