@@ -67,10 +67,11 @@ static inline struct percpu_ref *p2pmem_compat_pgmap_ref(struct dev_pagemap *pgm
 #endif
 
 /*
- * A pair of probes that disagree with themselves (both or neither
- * compiled) means the probe could not tell: fail rather than guess.
+ * Probed both ways: both or neither compiling means the probes could not
+ * tell (a broken probe, a third signature): fail rather than guess.
  */
-#if defined(P2PMEM_HAVE_BUS_UEVENT_CONST) == defined(P2PMEM_HAVE_BUS_UEVENT_NONCONST)
+#if defined(P2PMEM_HAVE_BUS_UEVENT_CONST) == \
+	defined(P2PMEM_HAVE_BUS_UEVENT_NONCONST)
 #error "p2pmem: cannot tell the signature of struct bus_type's uevent(); see p2pmem/conftest.sh"
 #endif
 #if defined(P2PMEM_HAVE_CLASS_COMPAT_LINK_DEVICE_ARG) == \
