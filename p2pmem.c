@@ -5,8 +5,9 @@
  *
  * The units of p2pmem.ko, each calling only the ones below it ("->"):
  *
- *   p2pmem.c            module init/exit: the class, the char region and
- *                       the pseudo-fs, then core, PCI driver and bus watcher
+ *   p2pmem.c            module init/exit: the p2pmem bus and the
+ *                       /sys/class/p2pmem links, the char region and the
+ *                       pseudo-fs, then core, PCI driver and bus watcher
  *                       in that order; torn down in reverse
  *                       -> core, pci, watch
  *   p2pmem/watch.c      the bus watcher: a PCI bus notifier and retry work
@@ -45,7 +46,7 @@
 
 #define P2PMEM_FS_MAGIC		0x70327070	/* "p2pp" */
 
-static struct class *p2pmem_class;
+static struct class_compat *p2pmem_class;
 static dev_t p2pmem_devt;
 static struct vfsmount *p2pmem_mnt;
 
@@ -72,10 +73,13 @@ static int __init p2pmem_init(void)
 	if (ret)
 		goto err_mnt;
 
-	p2pmem_class = p2pmem_compat_class_create("p2pmem");
-	if (IS_ERR(p2pmem_class)) {
-		ret = PTR_ERR(p2pmem_class);
+	ret = bus_register(&p2pmem_bus_type);
+	if (ret)
 		goto err_chrdev;
+	p2pmem_class = class_compat_register("p2pmem");
+	if (!p2pmem_class) {
+		ret = -ENOMEM;
+		goto err_bus;
 	}
 
 	p2pmem_core_init(p2pmem_class, p2pmem_devt, p2pmem_mnt);
@@ -91,7 +95,9 @@ err_pci:
 	p2pmem_pci_exit();
 err_core:
 	p2pmem_core_exit();
-	class_destroy(p2pmem_class);
+	class_compat_unregister(p2pmem_class);
+err_bus:
+	bus_unregister(&p2pmem_bus_type);
 err_chrdev:
 	unregister_chrdev_region(p2pmem_devt, P2PMEM_MAX_DEVICES);
 err_mnt:
@@ -104,7 +110,8 @@ static void __exit p2pmem_exit(void)
 	p2pmem_watch_exit();
 	p2pmem_pci_exit();
 	p2pmem_core_exit();
-	class_destroy(p2pmem_class);
+	class_compat_unregister(p2pmem_class);
+	bus_unregister(&p2pmem_bus_type);
 	unregister_chrdev_region(p2pmem_devt, P2PMEM_MAX_DEVICES);
 	kern_unmount(p2pmem_mnt);
 }

@@ -4,17 +4,19 @@
  *
  * A driver that has a PCI memory BAR (or part of one) that other devices may
  * DMA into calls p2pmem_register().  p2pmem then creates a p2pmemN device
- * (its sysfs "device" link names the PCI device), gives the range struct
- * pages as ZONE_DEVICE memory, and exposes it through /dev/p2pmemN and
- * /sys/class/p2pmem.  On kernels with CONFIG_PCI_P2PDMA the range goes
- * through the kernel's p2pdma core (pci_p2pdma_add_resource()); there it
- * stays in the kernel's pool until the caller's driver unbinds from the
- * device, and the caller must not have added p2p memory to it itself.
+ * (a child of the PCI device, which its "device" link names too), gives
+ * the range struct pages as ZONE_DEVICE memory, and exposes it through
+ * /dev/p2pmemN and /sys/class/p2pmem.  On kernels with CONFIG_PCI_P2PDMA
+ * the range goes through the kernel's p2pdma core
+ * (pci_p2pdma_add_resource()); there it stays in the kernel's pool until
+ * the caller's driver unbinds from the device, and the caller must not
+ * have added p2p memory to it itself.
  *
  * The caller keeps ownership of the PCI device and of its BAR resource
  * (request it first if nobody else owns it); p2pmem never touches the BAR
  * registers.  p2pmem_unregister() must be called before the caller lets go
- * of the device, typically from its remove() callback.  It revokes every
+ * of the device, typically from its remove() callback (and so before the
+ * device itself is deleted, as a child must be).  It revokes every
  * user mapping, then waits until every page it handed out is back: until
  * I/O in flight completes and long-term pins (RDMA MRs, io_uring fixed
  * buffers, pipes holding vmspliced pages) are dropped.  That may take as

@@ -17,15 +17,6 @@
 
 #include "conftest.h"
 
-static inline struct class *p2pmem_compat_class_create(const char *name)
-{
-#ifdef P2PMEM_HAVE_CLASS_CREATE_NAME_ONLY
-	return class_create(name);
-#else
-	return class_create(THIS_MODULE, name);
-#endif
-}
-
 static inline void p2pmem_compat_vm_flags_set(struct vm_area_struct *vma,
 					      unsigned long flags)
 {
@@ -75,12 +66,50 @@ static inline struct percpu_ref *p2pmem_compat_pgmap_ref(struct dev_pagemap *pgm
 	}
 #endif
 
-/* 6.2: struct class callbacks take a const struct device. */
-#ifdef P2PMEM_HAVE_CLASS_DEV_UEVENT_CONST
+/*
+ * Probed both ways: both or neither compiling means the probes could not
+ * tell (a broken probe, a third signature): fail rather than guess.
+ */
+#if defined(P2PMEM_HAVE_BUS_UEVENT_CONST) == \
+	defined(P2PMEM_HAVE_BUS_UEVENT_NONCONST)
+#error "p2pmem: cannot tell the signature of struct bus_type's uevent(); see p2pmem/conftest.sh"
+#endif
+#if defined(P2PMEM_HAVE_CLASS_COMPAT_LINK_DEVICE_ARG) == \
+	defined(P2PMEM_HAVE_CLASS_COMPAT_LINK_NO_DEVICE_ARG)
+#error "p2pmem: cannot tell the signature of class_compat_create_link(); see p2pmem/conftest.sh"
+#endif
+
+/* 6.3: struct bus_type's uevent() takes a const struct device. */
+#ifdef P2PMEM_HAVE_BUS_UEVENT_CONST
 typedef const struct device p2pmem_compat_uevent_dev;
 #else
 typedef struct device p2pmem_compat_uevent_dev;
 #endif
+
+/*
+ * /sys/class/<name>/<device> as a link to a bus device.  6.14 dropped the
+ * optional "device" link argument; p2pmem makes that link itself, on
+ * every kernel.
+ */
+static inline int p2pmem_compat_class_link(struct class_compat *cls,
+					   struct device *dev)
+{
+#ifdef P2PMEM_HAVE_CLASS_COMPAT_LINK_NO_DEVICE_ARG
+	return class_compat_create_link(cls, dev);
+#else
+	return class_compat_create_link(cls, dev, NULL);
+#endif
+}
+
+static inline void p2pmem_compat_class_unlink(struct class_compat *cls,
+					      struct device *dev)
+{
+#ifdef P2PMEM_HAVE_CLASS_COMPAT_LINK_NO_DEVICE_ARG
+	class_compat_remove_link(cls, dev);
+#else
+	class_compat_remove_link(cls, dev, NULL);
+#endif
+}
 
 /* 6.15 (roughly): get_dev_pagemap() lost its "cached pgmap" argument. */
 static inline struct dev_pagemap *p2pmem_compat_get_dev_pagemap(unsigned long pfn)

@@ -43,10 +43,6 @@ PROBE
 probe CANARY '
 static __used int probe(void) { return 0; }'
 
-# 6.4: class_create() lost its owner argument.
-probe CLASS_CREATE_NAME_ONLY '
-static __used struct class *probe(void) { return class_create("p"); }'
-
 # 6.3: vma->vm_flags became const; changes go through vm_flags_set().
 probe VM_FLAGS_SET '
 static __used void probe(struct vm_area_struct *v) { vm_flags_set(v, VM_MIXEDMAP); }'
@@ -68,10 +64,29 @@ static __used void probe(struct dev_pagemap *p) { percpu_ref_get(&p->ref); }'
 probe GET_DEV_PAGEMAP_PFN_ONLY '
 static __used struct dev_pagemap *probe(unsigned long pfn) { return get_dev_pagemap(pfn); }'
 
-# 6.2: struct class callbacks take a const struct device.
-probe CLASS_DEV_UEVENT_CONST '
+# 6.3: struct bus_type's uevent() takes a const struct device.  Probed
+# both ways: exactly one may compile (checked in p2pmem/compat.h).
+probe BUS_UEVENT_CONST '
 static int u(const struct device *d, struct kobj_uevent_env *e) { return 0; }
-static __used struct class probe = { .dev_uevent = u };'
+static __used struct bus_type probe = { .uevent = u };'
+probe BUS_UEVENT_NONCONST '
+static int u(struct device *d, struct kobj_uevent_env *e) { return 0; }
+static __used struct bus_type probe = { .uevent = u };'
+
+# 6.14: class_compat_create_link() and class_compat_remove_link() lost
+# their "device_link" argument.  Both ways, as above.
+probe CLASS_COMPAT_LINK_DEVICE_ARG '
+static __used int probe(struct class_compat *c, struct device *d)
+{
+	class_compat_remove_link(c, d, NULL);
+	return class_compat_create_link(c, d, NULL);
+}'
+probe CLASS_COMPAT_LINK_NO_DEVICE_ARG '
+static __used int probe(struct class_compat *c, struct device *d)
+{
+	class_compat_remove_link(c, d);
+	return class_compat_create_link(c, d);
+}'
 
 # 6.1: zone_device_page_init(), whatever its arguments.  One of the two
 # marks of the mm's page-free rules; see p2pmem/compat.h.

@@ -15,8 +15,8 @@
  *     p2pmem_unregister, called by the PCI driver's remove() or, for
  *     adopted memory, when the owning driver starts to unbind), the cdev
  *     (held by every open file), and one per live buffer (p2pmem/file.c).
- *   - holds a reference on its PCI device; it has no parent in the device
- *     tree (see p2pmem_add_device()), only a "device" link.
+ *   - holds a reference on its PCI device, which is its parent in the
+ *     device tree (see p2pmem_add_device()) and gets a "device" link too.
  *   - gets its pages from a backend (struct p2pmem_backend):
  *     native (p2pmem/native.c): owns the ZONE_DEVICE dev_pagemap (devm on
  *       the child, so it cannot outlive it) and the gen_pool of free BAR
@@ -79,7 +79,7 @@
 #include "compat.h"
 #include "internal.h"
 
-static struct class *p2pmem_class;
+static struct class_compat *p2pmem_class;
 static dev_t p2pmem_devt;
 static DEFINE_IDA(p2pmem_ida);
 static struct vfsmount *p2pmem_mnt;
@@ -208,8 +208,9 @@ static const struct attribute_group *p2pmem_groups[] = {
 };
 
 /*
- * udev rules get the provider from the event itself: the "device" link is
- * made only after the add event has gone out.
+ * The provider in the event itself, for udev rules written before p2pmemN
+ * had a parent (ATTRS{}/SUBSYSTEMS== reach the PCI device now): the
+ * "device" link is made only after the add event has gone out.
  */
 static int p2pmem_uevent(p2pmem_compat_uevent_dev *dev,
 			 struct kobj_uevent_env *env)
@@ -220,6 +221,24 @@ static int p2pmem_uevent(p2pmem_compat_uevent_dev *dev,
 	       add_uevent_var(env, "P2PMEM_BACKEND=%s", p2p->backend->name) ?:
 	       add_uevent_var(env, "P2PMEM_PROVIDER=%s", p2p->provider);
 }
+
+/*
+ * The bus only places p2pmemN in the device tree; no driver ever binds to
+ * its devices.  None registers with it (it is not exported), so adding a
+ * device finds no driver to probe: no match() or probe() is needed and no
+ * "driver" link appears.  Removal does not take the parent's lock
+ * (need_parent_lock stays false), which matters: every caller of
+ * p2pmem_del_device() holds the PCI device's lock.  p2pmemN has no power
+ * state of its own, hence device_set_pm_not_required(): it stays off the
+ * PM core's lists (no suspend/resume calls, no "power/" directory, no
+ * complaint when it is added while its parent is suspending).
+ * Module init registers it (p2pmem.c).  Not const: bus_register() writes
+ * into it on 5.10 and 6.1.
+ */
+struct bus_type p2pmem_bus_type = {
+	.name = "p2pmem",
+	.uevent = p2pmem_uevent,
+};
 
 /* ---- registration ------------------------------------------------------- */
 
@@ -295,10 +314,13 @@ static int p2pmem_check_range(struct pci_dev *pdev, int bar, u64 *size,
 }
 
 /*
- * The class device has no parent: with the PCI device as parent it would
- * live in a glue directory named after the class, .../<bdf>/p2pmem/, and
- * the kernel's p2pdma core puts its own "p2pmem" attribute group there.
- * "device" links to the provider instead, on every kernel.
+ * p2pmemN is a child of its PCI device on the p2pmem bus, not a class
+ * device: a class device with a parent lives in a glue directory named
+ * after its class, .../<bdf>/p2pmem/p2pmemN, and on CONFIG_PCI_P2PDMA
+ * kernels .../<bdf>/p2pmem/ is the p2pdma core's own attribute group.  A
+ * bus device gets no glue directory: .../<bdf>/p2pmemN, beside that group.
+ * /sys/class/p2pmem/p2pmemN stays, as a class_compat link, and "device"
+ * links to the provider as a class device's would (a bus device gets none).
  */
 static int p2pmem_add_device(struct p2pmem_dev *p2p)
 {
@@ -309,12 +331,29 @@ static int p2pmem_add_device(struct p2pmem_dev *p2p)
 		return ret;
 	ret = sysfs_create_link(&p2p->dev.kobj, &p2p->pdev->dev.kobj, "device");
 	if (ret)
-		cdev_device_del(&p2p->cdev, &p2p->dev);
+		goto err_del;
+	ret = p2pmem_compat_class_link(p2pmem_class, &p2p->dev);
+	if (ret)
+		goto err_link;
+	return 0;
+
+err_link:
+	sysfs_remove_link(&p2p->dev.kobj, "device");
+err_del:
+	cdev_device_del(&p2p->cdev, &p2p->dev);
 	return ret;
 }
 
+/*
+ * Every caller runs before the PCI device's own device_del(), so the child
+ * always goes before its parent: the driver's remove() (p2pmem/pci.c), or,
+ * for adopted memory, the bus notifier when the owning driver starts to
+ * unbind or, after a surprise removal, once it has (p2pmem/watch.c); a
+ * hot-unplugged device is unbound before it is deleted.
+ */
 static void p2pmem_del_device(struct p2pmem_dev *p2p)
 {
+	p2pmem_compat_class_unlink(p2pmem_class, &p2p->dev);
 	sysfs_remove_link(&p2p->dev.kobj, "device");
 	cdev_device_del(&p2p->cdev, &p2p->dev);
 }
@@ -353,7 +392,10 @@ static struct p2pmem_dev *p2pmem_create(struct pci_dev *pdev, int bar,
 	mutex_init(&p2p->reach_lock);
 
 	device_initialize(&p2p->dev);
-	p2p->dev.class = p2pmem_class;
+	p2p->dev.bus = &p2pmem_bus_type;
+	p2p->dev.parent = &pdev->dev;
+	/* No power state of its own; see p2pmem_bus_type. */
+	device_set_pm_not_required(&p2p->dev);
 	p2p->dev.devt = MKDEV(MAJOR(p2pmem_devt), id);
 	p2p->dev.groups = p2pmem_groups;
 	p2p->dev.release = p2pmem_dev_release;
@@ -514,15 +556,16 @@ void p2pmem_unregister(struct p2pmem_dev *p2p)
 EXPORT_SYMBOL_GPL(p2pmem_unregister);
 
 /*
- * Called by module init once the class, the char region and the pseudo-fs
- * exist, before any provider can register; they outlive every p2pmemN.
+ * Called by module init once the bus, the class links' directory, the char
+ * region and the pseudo-fs exist, before any provider can register; they
+ * outlive every p2pmemN.
  */
-void p2pmem_core_init(struct class *class, dev_t devt, struct vfsmount *mnt)
+void p2pmem_core_init(struct class_compat *class, dev_t devt,
+		      struct vfsmount *mnt)
 {
 	p2pmem_class = class;
 	p2pmem_devt = devt;
 	p2pmem_mnt = mnt;
-	p2pmem_class->dev_uevent = p2pmem_uevent;
 }
 
 /* Every provider has gone: no p2pmemN is left. */

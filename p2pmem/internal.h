@@ -39,7 +39,7 @@
 #define p2pmem_pci_bad(pdev, fmt, ...) \
 	pci_info_ratelimited(pdev, KBUILD_MODNAME ": " fmt, ##__VA_ARGS__)
 
-struct class;
+struct class_compat;
 struct file_operations;
 struct gen_pool;
 struct inode;
@@ -165,8 +165,15 @@ static inline unsigned long p2pmem_next_fit(unsigned long *map,
 }
 
 /* p2pmem/core.c, called by module init and exit around everything else. */
-void p2pmem_core_init(struct class *class, dev_t devt, struct vfsmount *mnt);
+void p2pmem_core_init(struct class_compat *class, dev_t devt,
+		      struct vfsmount *mnt);
 void p2pmem_core_exit(void);
+
+/*
+ * p2pmem/core.c: the bus p2pmemN devices sit on (children of their PCI
+ * device); module init registers it before p2pmem_core_init().
+ */
+extern struct bus_type p2pmem_bus_type;
 
 /* p2pmem/core.c: whether p2pmem_register() uses the native backend. */
 bool p2pmem_core_native(void);

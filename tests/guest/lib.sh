@@ -57,6 +57,11 @@ child_of() {
 	done
 }
 has_child() { test -n "$(child_of $1)"; }
+# where_is NODE: where /sys/class/p2pmem/NODE really is; child_dir NODE BDF:
+# where it is as a child of PCI function BDF, i.e. directly in BDF's
+# directory (no glue directory between them).
+where_is() { readlink -f "/sys/class/p2pmem/$1"; }
+child_dir() { echo "$(readlink -f "/sys/bus/pci/devices/$2")/$1"; }
 # The bridges above a PCI function, nearest first, from its sysfs path (the
 # kernel's own device hierarchy).
 chain_of() {

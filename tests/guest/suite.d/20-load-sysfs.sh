@@ -3,8 +3,11 @@ check "insmod ids=1af4:1110" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110
 P=/sys/class/p2pmem/p2pmem0
 check "/sys/class/p2pmem/p2pmem0 exists" test -d $P
 is "device link points at the provider" "$(basename $(readlink $P/device))" "$IV"
-is "p2pmem0 is a virtual device, not in a p2pmem/ glue directory of the PCI device" \
-	"$(readlink -f $P)" /sys/devices/virtual/p2pmem/p2pmem0
+is "p2pmem0 is a child of its PCI device, directly in its directory" \
+	"$(where_is p2pmem0)" "$(child_dir p2pmem0 $IV)"
+is "... on the p2pmem bus" "$(readlink -f $P/subsystem)" /sys/bus/p2pmem
+check "/sys/bus/p2pmem/devices/p2pmem0 is the same device" test "$(readlink -f /sys/bus/p2pmem/devices/p2pmem0)" = "$(where_is p2pmem0)"
+refute "... bound to no driver (nothing probes it)" test -e $P/driver
 check "its uevent names the provider for udev" grep -qx "P2PMEM_PCI=$IV" $P/uevent
 check "... and the backend" grep -qx "P2PMEM_BACKEND=$BACKEND" $P/uevent
 is "size" "$(attr p2pmem0 size)" $IV_SIZE
@@ -25,3 +28,5 @@ is "/dev/p2pmem0 has the class device's number" \
 	"$(printf '%d:%d' 0x$(stat -c %t /dev/p2pmem0) 0x$(stat -c %T /dev/p2pmem0))" "$(cat $P/dev)"
 check "the BAR is claimed as p2pmem in /proc/iomem" grep -q ' : p2pmem$' /proc/iomem
 setup "rmmod" rmmod p2pmem
+refute "rmmod removes /sys/class/p2pmem" test -e /sys/class/p2pmem
+refute "... and /sys/bus/p2pmem" test -e /sys/bus/p2pmem

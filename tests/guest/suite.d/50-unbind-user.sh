@@ -5,9 +5,11 @@ p2pmem_test hold /dev/p2pmem0 > /tmp/hold.out &
 HP=$!
 wait_for 50 grep -q HOLDING /tmp/hold.out
 check "a process holds a mapping" grep -q HOLDING /tmp/hold.out
+is "p2pmem0 is a child of the function to be unbound" "$(where_is p2pmem0)" "$(child_dir p2pmem0 $IV)"
 refute "rmmod is refused while /dev/p2pmem0 is mapped" rmmod p2pmem
 check "unbind with the mapping present" sh -c "echo $IV > $DRV/unbind"
 refute "unbind removes p2pmem0" test -e $P
+refute "... from the PCI function's directory too" test -e /sys/bus/pci/devices/$IV/p2pmem0
 refute "unbind removes /dev/p2pmem0" test -e /dev/p2pmem0
 refute "unbind releases the BAR" grep -q ' : p2pmem$' /proc/iomem
 kill -USR1 $HP

@@ -4,6 +4,7 @@
 # on the hot-added device and the host checks its file, IV_HOTPLUG_FILE.
 check "insmod ids=1af4:1110 for hot-plug" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110
 C=$(child_of $IV)
+is "$C is a child of the function to be unplugged" "$(where_is $C)" "$(child_dir $C $IV)"
 p2pmem_test hold /dev/$C > /tmp/hold2.out &
 HP=$!
 wait_for 50 grep -q HOLDING /tmp/hold2.out
@@ -18,5 +19,6 @@ echo 'HOTPLUG {"execute":"device_add","arguments":{"driver":"ivshmem-plain","id"
 wait_for 300 has_child $IV
 C=$(child_of $IV)
 check "hot-add brings a p2pmem device back ($C)" test -n "$C"
+is "... a child of the hot-added function" "$(where_is $C)" "$(child_dir $C $IV)"
 is "... with all of its memory available" "$(attr $C available)" $IV_SIZE
 check "rmmod after hot-plug" rmmod p2pmem

@@ -43,6 +43,10 @@ if [ "$BACKEND" = kernel ]; then
 	is "its available is the kernel's" "$(attr $A available)" "$(cat $K/available)"
 	is "its bar is the CMB's BAR" "$(attr $A bar)" 2
 	check "the kernel's p2pmem/ group is intact beside it" test -f $K/size -a -f $K/available -a -f $K/published
+	check "... its files still readable" cat $K/size $K/available $K/published
+	is "$A is a child of the controller, directly in its directory" "$(where_is $A)" "$(child_dir $A $CMB)"
+	check "... next to the kernel's p2pmem/ group" test -d "$(dirname "$(where_is $A)")/p2pmem"
+	refute "... with no sysfs name collision on the way" dmesg_has "cannot create duplicate filename"
 	is "the provider's sysfs holds no p2pmem class glue" "$(ls $K)" "allocate
 available
 published
@@ -85,6 +89,7 @@ else
 	is "its size is the CMB's (CMBSZ: $CMB_SIZE_MB x 1 MiB)" "$(attr $X size)" $((CMB_SIZE_MB << 20))
 	is "its bar is CMBLOC.BIR" "$(attr $X bar)" 2
 	is "its offset is CMBLOC.OFST" "$(attr $X offset)" 0x0
+	is "$X is a child of the controller, directly in its directory" "$(where_is $X)" "$(child_dir $X $CMB)"
 	is "the nvme driver still owns the controller" \
 		"$(basename $(readlink /sys/bus/pci/devices/$CMB/driver))" nvme
 	dd if=/dev/urandom of=/tmp/r bs=64k count=16 2>/dev/null
@@ -151,6 +156,7 @@ echo 'HOTPLUG {"execute":"device_add","arguments":{"driver":"nvme","id":"'$CMB_I
 wait_for 300 has_child $CMB
 H=$(child_of $CMB)
 check "hot-add of a CMB controller brings a p2pmem device ($H)" test -n "$H" -a -c "/dev/$H"
+is "... a child of the hot-added controller" "$(where_is $H)" "$(child_dir $H $CMB)"
 want=$((CMB_SIZE_MB << 20))
 [ "$BACKEND" = kernel ] && want=$(cat /sys/bus/pci/devices/$CMB/p2pmem/size)
 is "... of the CMB's size" "$(attr $H size)" "$want"

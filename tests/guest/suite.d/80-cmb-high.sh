@@ -14,6 +14,7 @@ wait_for 100 has_child $HI
 G=$(child_of $HI)
 check "that CMB is a p2pmem device ($G)" test -n "$G" -a -c "/dev/$G"
 is "... over all of its BAR" "$(attr $G phys_addr)" "$HIBAR"
+is "... a child of its controller" "$(where_is $G)" "$(child_dir $G $HI)"
 # Its own controller DMAs into and out of it.  Not under the IOMMU: there
 # the controller gets an IOVA, not its CMB's address, so QEMU sends the DMA
 # back into the controller's own MMIO and blocks it ("Blocked re-entrant IO

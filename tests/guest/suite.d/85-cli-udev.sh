@@ -46,6 +46,16 @@ udevadm settle
 C=$(child_of $IV)
 is "udev: /dev/$C is root:p2pmem 0660" "$(stat -c '%U:%G %a' /dev/$C)" "root:p2pmem 660"
 is "udev: /dev/p2pmem/by-path/pci-$IV points at it" "$(readlink -f /dev/p2pmem/by-path/pci-$IV)" /dev/$C
+# udev sees the device tree: from /dev/$C up to its PCI device.
+udevadm info -a -p "$(where_is $C)" > /tmp/udev-a 2>&1
+# The first parent block: "looking at parent device ...", KERNELS==, SUBSYSTEMS==.
+first_parent() { awk -v k="$1" '/looking at parent device/ { n++ } n == 1 && $1 ~ "^" k "==" { sub("^" k "==", "", $1); gsub("\"", "", $1); print $1; exit }' /tmp/udev-a; }
+is "udevadm info -a: $C's first parent is its PCI device (KERNELS)" "$(first_parent KERNELS)" "$IV"
+is "... on the pci bus (SUBSYSTEMS)" "$(first_parent SUBSYSTEMS)" pci
+check "... and $C itself is SUBSYSTEM==\"p2pmem\"" grep -q 'SUBSYSTEM=="p2pmem"' /tmp/udev-a
+is "udevadm info: DEVNAME, P2PMEM_PCI and SUBSYSTEM as before" \
+	"$(udevadm info -q property -p "$(where_is $C)" | grep -E '^(DEVNAME|SUBSYSTEM|P2PMEM_PCI)=' | sort | tr '\n' ' ')" \
+	"DEVNAME=/dev/$C P2PMEM_PCI=$IV SUBSYSTEM=p2pmem "
 check "alice (in group p2pmem) opens it by path" su alice -s /bin/sh -c "exec 3<>/dev/p2pmem/by-path/pci-$IV"
 check "... and maps and uses it" su alice -s /bin/sh -c "p2pmem_test mmap /dev/$C"
 is "nobody (not in the group) gets EACCES" \
