@@ -65,8 +65,9 @@ dkms_release() {
 # dkms_install ABI: a clean root of the kernel's Debian release (Debian 12
 # for 6.1 and bookworm-backports' 6.12, Debian 13 for trixie's own kernel;
 # mmdebstrap, cached per ABI) with dkms and that kernel's headers gets the
-# package with dpkg -i; then "dkms autoinstall -k ABI", what the kernel's
-# postinst hook runs on an upgrade, must build and install the module.
+# package with apt-get install (which adds what it depends on); then "dkms
+# autoinstall -k ABI", what the kernel's postinst hook runs on an upgrade,
+# must build and install the module.
 # The guest of that kernel then loads this module through libkmod.
 dkms_install() {
 	local abi=$1 r=$CACHE/dkmsroot-$1 deb st sec rel deb_n
