@@ -44,7 +44,7 @@
 struct opts {
 	bool json, tree;
 	const char *ko, *bar, *nvme, *size, *offset;
-	unsigned int given;	/* OPT_* of those a command may not take */
+	unsigned int given;	/* OPT_* given: the command-specific ones, checked per command */
 };
 
 enum {
