@@ -13,43 +13,16 @@
 #include <unistd.h>
 
 #include "libp2pmem.h"
-#include "p2pmem/uapi.h"
-
-#define CLASS "/sys/class/p2pmem"
-
-/* The first line of a sysfs file, without its newline. */
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	int ret = 0;
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, (int)len, f))
-		ret = ferror(f) ? -EIO : -ENODATA;
-	fclose(f);
-	if (!ret)
-		buf[strcspn(buf, "\n")] = '\0';
-	return ret;
-}
+#include "sysfs.h"
 
 static int read_attr(const char *name, const char *attr, char *buf, size_t len)
 {
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), CLASS "/%s/%s", name, attr);
-	return read_line(path, buf, len);
+	return sysfs_read(buf, len, SYSFS_P2PMEM_CLASS "/%s/%s", name, attr);
 }
 
 static int read_ull(const char *name, const char *attr, unsigned long long *v)
 {
-	char buf[64];
-	int ret = read_attr(name, attr, buf, sizeof(buf));
-
-	if (ret)
-		return ret;
-	*v = strtoull(buf, NULL, 0);
-	return 0;
+	return sysfs_read_ull(v, SYSFS_P2PMEM_CLASS "/%s/%s", name, attr);
 }
 
 int p2pmem_get_info(const char *name, struct p2pmem_info *info)
@@ -64,7 +37,7 @@ int p2pmem_get_info(const char *name, struct p2pmem_info *info)
 	    strlen(name) >= sizeof(info->name))
 		return -EINVAL;
 	snprintf(info->name, sizeof(info->name), "%s", name);
-	snprintf(path, sizeof(path), CLASS "/%s/device", name);
+	snprintf(path, sizeof(path), SYSFS_P2PMEM_CLASS "/%s/device", name);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return errno == ENOENT ? -ENODEV : -errno;
@@ -105,7 +78,7 @@ int p2pmem_list(struct p2pmem_info **list)
 	DIR *dir;
 
 	*list = NULL;
-	dir = opendir(CLASS);
+	dir = opendir(SYSFS_P2PMEM_CLASS);
 	if (!dir)
 		return errno == ENOENT ? 0 : -errno;	/* module not loaded */
 	while ((d = readdir(dir))) {
@@ -162,21 +135,53 @@ int p2pmem_reach(const char *name, const char *pci, struct p2pmem_verdict *v)
 	close(fd);
 	if (ret)
 		return ret;
+	/* A route this library does not know yet is none it can use. */
 	switch (q.route) {
 	case P2PMEM_REACH_DIRECT:
-		v->route = P2PMEM_DIRECT;
-		break;
 	case P2PMEM_REACH_HOST_BRIDGE:
-		v->route = P2PMEM_HOST_BRIDGE;
+		v->route = q.route;
+		v->distance = q.distance;
 		break;
 	default:
-		v->route = P2PMEM_UNSUPPORTED;
+		v->route = P2PMEM_REACH_UNSUPPORTED;
+		v->distance = -1;
 		break;
 	}
-	v->distance = v->route == P2PMEM_UNSUPPORTED ? -1 : q.distance;
+	v->reason = q.reason;
+	v->info = q.info;
 	snprintf(v->line, sizeof(v->line), "%.*s", (int)strcspn(q.verdict, "\n"),
 		 q.verdict);
 	return 0;
+}
+
+const char *p2pmem_route_name(enum p2pmem_reach_route route)
+{
+	switch (route) {
+	case P2PMEM_REACH_DIRECT:
+		return "direct";
+	case P2PMEM_REACH_HOST_BRIDGE:
+		return "host-bridge";
+	default:
+		return "unsupported";
+	}
+}
+
+const char *p2pmem_reason_name(enum p2pmem_reach_reason reason)
+{
+	switch (reason) {
+	case P2PMEM_REACH_REASON_NONE:
+		return "none";
+	case P2PMEM_REACH_NO_COMMON_BRIDGE:
+		return "no-common-bridge";
+	case P2PMEM_REACH_ACS_REDIRECT:
+		return "acs-redirect";
+	case P2PMEM_REACH_IOMMU_TRANSLATED:
+		return "iommu-translated";
+	case P2PMEM_REACH_KERNEL_REFUSED:
+		return "kernel-refused";
+	default:
+		return "unknown";
+	}
 }
 
 static int better_first(const void *a, const void *b)
@@ -202,15 +207,12 @@ int p2pmem_rank(const char *const *pcis, int n, struct p2pmem_choice **out)
 	*out = NULL;
 	if (n < 1 || !pcis)
 		return -EINVAL;
-	for (j = 0; j < n; j++) {
-		char path[PATH_MAX];
-
+	for (j = 0; j < n; j++)
 		if (!pcis[j] || !*pcis[j] || strchr(pcis[j], '/'))
 			return -EINVAL;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", pcis[j]);
-		if (access(path, F_OK))
+	for (j = 0; j < n; j++)
+		if (!pci_exists(pcis[j]))
 			return -ENOENT;
-	}
 	count = p2pmem_list(&all);
 	if (count < 0)
 		return count;
@@ -229,9 +231,9 @@ int p2pmem_rank(const char *const *pcis, int n, struct p2pmem_choice **out)
 				free(c);
 				return ret;
 			}
-			if (ret || v.route == P2PMEM_UNSUPPORTED)
+			if (ret || v.route == P2PMEM_REACH_UNSUPPORTED)
 				break;
-			c[k].host_bridge_routes += v.route == P2PMEM_HOST_BRIDGE;
+			c[k].host_bridge_routes += v.route == P2PMEM_REACH_HOST_BRIDGE;
 			c[k].distance += v.distance;
 		}
 		if (j == n)

@@ -10,6 +10,7 @@
 #define LIBP2PMEM_H
 
 #include <stddef.h>
+#include <p2pmem/uapi.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,18 +32,21 @@ int p2pmem_list(struct p2pmem_info **list);
 /* One device by name ("p2pmem0"). */
 int p2pmem_get_info(const char *name, struct p2pmem_info *info);
 
-enum p2pmem_route {
-	P2PMEM_DIRECT,		/* through a common switch */
-	P2PMEM_HOST_BRIDGE,	/* through a root complex that routes it */
-	P2PMEM_UNSUPPORTED,
+/*
+ * The module's answer (P2PMEM_IOC_REACH): its numbers (the enums of
+ * <p2pmem/uapi.h>) and its own words, as sysfs "reach" shows them.
+ */
+struct p2pmem_verdict {
+	enum p2pmem_reach_route route;
+	int distance;		/* PCI hops; -1 when unsupported */
+	enum p2pmem_reach_reason reason;	/* why through a root complex */
+	unsigned int info;	/* P2PMEM_REACH_INFO_* */
+	char line[192];
 };
 
-/* The module's answer (P2PMEM_IOC_REACH); route and distance are its fields. */
-struct p2pmem_verdict {
-	enum p2pmem_route route;
-	int distance;		/* hops; -1 when unsupported */
-	char line[192];		/* the module's own words, as sysfs "reach" */
-};
+/* "direct", "host-bridge", "unsupported"; the reason as the module words it. */
+const char *p2pmem_route_name(enum p2pmem_reach_route route);
+const char *p2pmem_reason_name(enum p2pmem_reach_reason reason);
 
 /* Can PCI device @pci reach p2pmem @name?  Needs read access to its node. */
 int p2pmem_reach(const char *name, const char *pci, struct p2pmem_verdict *v);

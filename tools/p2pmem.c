@@ -4,6 +4,10 @@
  * it through libkmod, lists and inspects p2p memory from sysfs, binds PCI
  * devices to it, says which memory a set of devices can reach, and runs an
  * end-to-end O_DIRECT self test against an NVMe namespace.  See p2pmem(1).
+ *
+ * Each command that reports first collects its records into structs, then
+ * hands them to one printer for text and one for JSON (json-c): what is
+ * found and how it is shown stay apart.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -29,12 +33,28 @@
 #include <unistd.h>
 
 #include "libp2pmem.h"
+#include "json.h"
+#include "sysfs.h"
 
 #define MODNAME "p2pmem"
-#define PCIDEVS "/sys/bus/pci/devices"
+#define PCIDEVS SYSFS_PCI_DEVICES
 #define DRIVER "/sys/bus/pci/drivers/p2pmem"
 
-static bool json;
+/* The options, wherever they stand on the command line. */
+struct opts {
+	bool json, tree;
+	const char *ko, *bar, *nvme, *size, *offset;
+	unsigned int given;	/* OPT_* given: the command-specific ones, checked per command */
+};
+
+enum {
+	OPT_TREE = 1 << 0,
+	OPT_KO = 1 << 1,
+	OPT_BAR = 1 << 2,
+	OPT_NVME = 1 << 3,
+	OPT_SIZE = 1 << 4,
+	OPT_OFFSET = 1 << 5,
+};
 
 static int fail(const char *fmt, ...)
 {
@@ -50,28 +70,6 @@ static int fail(const char *fmt, ...)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/*
- * The first line of @path without its newline.  Fails (and leaves @buf
- * empty) when the file cannot be read or is empty, so that no caller acts
- * on a value it did not get.
- */
-static int read_file(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	int ret = 0;
-
-	buf[0] = '\0';
-	if (!f)
-		return -errno;
-	if (!fgets(buf, (int)len, f)) {
-		ret = ferror(f) ? -EIO : -ENODATA;
-		buf[0] = '\0';
-	}
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-	return ret;
-}
-
 /* "0x" and 1 to 8 hex digits, as sysfs prints PCI IDs and class codes. */
 static bool is_hex_id(const char *s)
 {
@@ -79,23 +77,6 @@ static bool is_hex_id(const char *s)
 
 	return n > 2 && n <= 10 && s[0] == '0' && s[1] == 'x' &&
 	       strspn(s + 2, "0123456789abcdefABCDEF") == n - 2;
-}
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	if (n < 0) {
-		n = -errno;
-		close(fd);
-		return (int)n;
-	}
-	close(fd);
-	return 0;
 }
 
 /*
@@ -117,75 +98,6 @@ static void hold_signals(sigset_t *old)
 	sigprocmask(SIG_BLOCK, &stop, old);
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at @s (1 for ASCII), or 0 when
- * @s does not start one: overlong forms, surrogates and code points past
- * U+10FFFF are not well-formed.
- */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned int cp;
-	size_t n, i;
-
-	if (*s < 0x80)
-		return 1;
-	if (*s >= 0xc2 && *s <= 0xdf)
-		n = 2, cp = *s & 0x1f;
-	else if (*s >= 0xe0 && *s <= 0xef)
-		n = 3, cp = *s & 0x0f;
-	else if (*s >= 0xf0 && *s <= 0xf4)
-		n = 4, cp = *s & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)	/* also stops at the NUL */
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
-/*
- * The one place a string becomes JSON: quotes and backslashes escaped,
- * control characters as escapes, well-formed UTF-8 kept, and every byte
- * that is not part of well-formed UTF-8 (sysfs values, device paths and
- * file names are bytes) replaced by U+FFFD.
- */
-static void json_str(const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t n;
-
-	putchar('"');
-	while (*s) {
-		n = utf8_len(s);
-		if (n > 1) {
-			fwrite(s, 1, n, stdout);
-			s += n;
-			continue;
-		}
-		if (!n)
-			fputs("\\ufffd", stdout);
-		else if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", stdout);
-		else if (*s == '\t')
-			fputs("\\t", stdout);
-		else if (*s == '\r')
-			fputs("\\r", stdout);
-		else if (*s < 0x20 || *s == 0x7f)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-		s++;
-	}
-	putchar('"');
-}
-
 static const char *human(unsigned long long v, char *buf, size_t len)
 {
 	if (v >= (1ULL << 30) && !(v % (1ULL << 30)))
@@ -197,26 +109,14 @@ static const char *human(unsigned long long v, char *buf, size_t len)
 	return buf;
 }
 
-static bool pci_exists(const char *bdf)
-{
-	char path[PATH_MAX];
-
-	if (!*bdf || strchr(bdf, '/'))
-		return false;
-	snprintf(path, sizeof(path), PCIDEVS "/%s", bdf);
-	return access(path, F_OK) == 0;
-}
-
 /* "vvvv:dddd" of @bdf from sysfs; a part that cannot be read is "????". */
 static void pci_id(const char *bdf, char *buf, size_t len)
 {
-	char path[PATH_MAX], v[16], d[16];
+	char v[16], d[16];
 
-	snprintf(path, sizeof(path), PCIDEVS "/%s/vendor", bdf);
-	if (read_file(path, v, sizeof(v)) || !is_hex_id(v))
+	if (sysfs_read(v, sizeof(v), PCIDEVS "/%s/vendor", bdf) || !is_hex_id(v))
 		strcpy(v, "0x????");
-	snprintf(path, sizeof(path), PCIDEVS "/%s/device", bdf);
-	if (read_file(path, d, sizeof(d)) || !is_hex_id(d))
+	if (sysfs_read(d, sizeof(d), PCIDEVS "/%s/device", bdf) || !is_hex_id(d))
 		strcpy(d, "0x????");
 	snprintf(buf, len, "%s:%s", v + 2, d + 2);
 }
@@ -355,23 +255,16 @@ static char *join_params(int argc, char **argv)
 	return opts;
 }
 
-static int cmd_load(int argc, char **argv)
+static int cmd_load(const struct opts *o, int argc, char **argv)
 {
 	struct kmod_list *list = NULL;
 	struct kmod_module *mod = NULL;
-	const char *ko = NULL;
+	const char *ko = o->ko;
 	char *opts = NULL;
 	struct kmod_ctx *ctx;
 	struct utsname u;
 	int err, ret = 1;
 
-	if (argc > 1 && !strcmp(argv[1], "--ko")) {
-		if (argc < 3)
-			return fail("load: --ko needs a file");
-		ko = argv[2];
-		argc -= 2;
-		argv += 2;
-	}
 	ctx = kmod_open();
 	if (!ctx)
 		return fail("load: cannot initialise libkmod");
@@ -392,9 +285,9 @@ static int cmd_load(int argc, char **argv)
 		mod = kmod_module_get_module(list);
 		kmod_module_unref_list(list);
 	}
-	if (check_params(mod, argc - 1, argv + 1))
+	if (check_params(mod, argc, argv))
 		goto out;
-	opts = join_params(argc - 1, argv + 1);
+	opts = join_params(argc, argv);
 	if (!opts) {
 		fail("load: out of memory");
 		goto out;
@@ -432,15 +325,12 @@ out:
 	return ret;
 }
 
-static int cmd_unload(int argc, char **argv)
+static int cmd_unload(const struct opts *o, int argc, char **argv)
 {
 	struct kmod_module *mod = NULL;
 	struct kmod_ctx *ctx;
 	int err, ret = 1;
 
-	(void)argv;
-	if (argc != 1)
-		return fail("usage: p2pmem unload");
 	ctx = kmod_open();
 	if (!ctx)
 		return fail("unload: cannot initialise libkmod");
@@ -468,108 +358,120 @@ out:
 	return ret;
 }
 
-/* ---- list / info -------------------------------------------------------- */
+/* ---- list --------------------------------------------------------------- */
 
-static void print_info_json(const struct p2pmem_info *d)
+/* Nothing to list: say why, and how to get some (stderr: stdout stays empty). */
+static void list_none_hint(void)
 {
-	printf("{\"name\":");
-	json_str(d->name);
-	printf(",\"pci\":");
-	json_str(d->pci);
-	printf(",\"vendor\":\"%04x\",\"device\":\"%04x\",\"provider\":",
-	       d->vendor, d->device);
-	json_str(d->provider);
-	printf(",\"backend\":");
-	json_str(d->backend);
-	printf(",\"size\":%llu,\"available\":%llu,\"numa_node\":%d}",
-	       d->size, d->available, d->numa_node);
+	if (access("/sys/module/" MODNAME, F_OK)) {
+		fail("no p2p memory: the p2pmem module is not loaded");
+		fail("load it with: p2pmem load (an NVMe controller with a CMB then gets a p2pmemN)");
+		return;
+	}
+	fail("no p2p memory: no device is bound to p2pmem");
+	fail("give it a PCI device's BAR: p2pmem bind BDF --bar N, or load the module with ids=VVVV:DDDD[:BAR] or bars=BDF:BAR");
+	fail("an NVMe controller with a CMB gets one when the module loads (nvme_cmb=1, adopt=1); see p2pmem(1)");
 }
 
-static int list_plain(void)
+static void list_print_text(const struct p2pmem_info *d, int n)
+{
+	char a[32], b[32];
+	int i;
+
+	if (!n) {
+		list_none_hint();
+		return;
+	}
+	printf("%-10s %-13s %-9s %-10s %-7s %9s %9s %s\n", "NAME", "PCI", "ID",
+	       "PROVIDER", "BACKEND", "SIZE", "AVAIL", "NODE");
+	for (i = 0; i < n; i++)
+		printf("%-10s %-13s %04x:%04x %-10s %-7s %9s %9s %d\n",
+		       d[i].name, d[i].pci, d[i].vendor, d[i].device,
+		       d[i].provider, d[i].backend, human(d[i].size, a, sizeof(a)),
+		       human(d[i].available, b, sizeof(b)), d[i].numa_node);
+}
+
+static json_object *info_json(const struct p2pmem_info *d)
+{
+	json_object *o = json_object_new_object();
+	char id[8];
+
+	json_object_object_add(o, "name", json_str(d->name));
+	json_object_object_add(o, "pci", json_str(d->pci));
+	snprintf(id, sizeof(id), "%04x", d->vendor & 0xffff);
+	json_object_object_add(o, "vendor", json_str(id));
+	snprintf(id, sizeof(id), "%04x", d->device & 0xffff);
+	json_object_object_add(o, "device", json_str(id));
+	json_object_object_add(o, "provider", json_str(d->provider));
+	json_object_object_add(o, "backend", json_str(d->backend));
+	json_object_object_add(o, "size", json_object_new_uint64(d->size));
+	json_object_object_add(o, "available", json_object_new_uint64(d->available));
+	json_object_object_add(o, "numa_node", json_object_new_int(d->numa_node));
+	return o;
+}
+
+static int list_print_json(const struct p2pmem_info *d, int n)
+{
+	json_object *a = json_object_new_array();
+	int i;
+
+	for (i = 0; i < n; i++)
+		json_object_array_add(a, info_json(&d[i]));
+	return json_print(stdout, a);
+}
+
+static int list_plain(const struct opts *o)
 {
 	struct p2pmem_info *d;
-	char a[32], b[32];
-	int n, i;
+	int n, ret;
 
 	n = p2pmem_list(&d);
 	if (n < 0)
 		return fail("list: %s", strerror(-n));
-	if (json) {
-		printf("[");
-		for (i = 0; i < n; i++) {
-			printf(i ? "," : "");
-			print_info_json(&d[i]);
-		}
-		printf("]\n");
-	} else {
-		if (n)
-			printf("%-10s %-13s %-9s %-10s %-7s %9s %9s %s\n", "NAME", "PCI",
-			       "ID", "PROVIDER", "BACKEND", "SIZE", "AVAIL", "NODE");
-		for (i = 0; i < n; i++)
-			printf("%-10s %-13s %04x:%04x %-10s %-7s %9s %9s %d\n",
-			       d[i].name, d[i].pci, d[i].vendor, d[i].device,
-			       d[i].provider, d[i].backend,
-			       human(d[i].size, a, sizeof(a)),
-			       human(d[i].available, b, sizeof(b)), d[i].numa_node);
-	}
+	if (o->json)
+		ret = list_print_json(d, n) ? fail("list: out of memory") : 0;
+	else
+		ret = (list_print_text(d, n), 0);
 	free(d);
-	return 0;
+	return ret;
 }
 
-/* PCI devices by their sysfs path, so that sorting gives the tree. */
-struct pci_node {
+/* ---- list -t: the PCIe tree --------------------------------------------- */
+
+/* An endpoint's way to one p2pmem device. */
+struct tree_reach {
+	const struct p2pmem_info *mem;
+	enum p2pmem_reach_route route;
+	int distance;
+};
+
+/* One PCI function; the rows sorted by sysfs path give the tree. */
+struct tree_row {
 	char path[PATH_MAX];
 	char bdf[32];
-	int depth;
+	char domain[64];	/* "pci0000:00" */
+	int depth;		/* 0 under the domain */
+	char id[32];
+	const char *kind;
+	char driver[64];
+	const struct p2pmem_info **mem;	/* the p2pmem devices it provides */
+	int nmem;
+	struct tree_reach *reach;	/* those it reaches (endpoints only) */
+	int nreach;
 };
 
 static int by_path(const void *a, const void *b)
 {
-	return strcmp(((const struct pci_node *)a)->path,
-		      ((const struct pci_node *)b)->path);
-}
-
-static int pci_nodes(struct pci_node **out)
-{
-	struct pci_node *v = NULL, *grown;
-	struct dirent *e;
-	char path[PATH_MAX];
-	const char *p;
-	int n = 0;
-	DIR *dir = opendir(PCIDEVS);
-
-	*out = NULL;
-	if (!dir)
-		return -errno;
-	while ((e = readdir(dir))) {
-		if (e->d_name[0] == '.')
-			continue;
-		grown = realloc(v, (n + 1) * sizeof(*v));
-		if (!grown)
-			break;
-		v = grown;
-		snprintf(path, sizeof(path), PCIDEVS "/%s", e->d_name);
-		if (!realpath(path, v[n].path))
-			continue;
-		snprintf(v[n].bdf, sizeof(v[n].bdf), "%.31s", e->d_name);
-		v[n].depth = 0;
-		for (p = strstr(v[n].path, "/pci"); p && (p = strchr(p + 1, '/'));)
-			v[n].depth++;
-		n++;
-	}
-	closedir(dir);
-	qsort(v, n, sizeof(*v), by_path);
-	*out = v;
-	return n;
+	return strcmp(((const struct tree_row *)a)->path,
+		      ((const struct tree_row *)b)->path);
 }
 
 static const char *pci_kind(const char *bdf)
 {
-	char path[PATH_MAX], cls[32];
+	char cls[32];
 	unsigned long c;
 
-	snprintf(path, sizeof(path), PCIDEVS "/%s/class", bdf);
-	if (read_file(path, cls, sizeof(cls)))
+	if (sysfs_read(cls, sizeof(cls), PCIDEVS "/%s/class", bdf))
 		return "?";
 	c = strtoul(cls, NULL, 16);
 	switch (c >> 8) {
@@ -587,163 +489,352 @@ static const char *pci_kind(const char *bdf)
 	}
 }
 
-/* Can an endpoint at @bdf reach @d (other than @d's own provider)? */
-static bool reaches(const struct p2pmem_info *d, const char *bdf,
-		    struct p2pmem_verdict *r)
+/* Fill @r for the PCI function @name: what it is and what it reaches. */
+static int tree_row_collect(struct tree_row *r, const char *name,
+			    const struct p2pmem_info *d, int nd)
 {
-	return strcmp(d->pci, bdf) && !p2pmem_reach(d->name, bdf, r) &&
-	       r->route != P2PMEM_UNSUPPORTED;
+	char path[PATH_MAX];
+	struct p2pmem_verdict v;
+	const char *p;
+	bool bridge;
+	int j;
+
+	snprintf(path, sizeof(path), PCIDEVS "/%s", name);
+	if (!realpath(path, r->path))
+		return -errno;
+	snprintf(r->bdf, sizeof(r->bdf), "%.31s", name);
+	p = strstr(r->path, "/pci");
+	if (p)
+		snprintf(r->domain, sizeof(r->domain), "%.*s",
+			 (int)strcspn(p + 1, "/"), p + 1);
+	for (r->depth = -1; p && (p = strchr(p + 1, '/'));)
+		r->depth++;
+	pci_id(r->bdf, r->id, sizeof(r->id));
+	r->kind = pci_kind(r->bdf);
+	pci_driver(r->bdf, r->driver, sizeof(r->driver));
+	bridge = !strcmp(r->kind, "bridge") || !strcmp(r->kind, "host-bridge");
+	r->mem = calloc(nd ? nd : 1, sizeof(*r->mem));
+	r->reach = calloc(nd ? nd : 1, sizeof(*r->reach));
+	if (!r->mem || !r->reach)
+		return -ENOMEM;
+	for (j = 0; j < nd; j++) {
+		if (!strcmp(d[j].pci, r->bdf)) {
+			r->mem[r->nmem++] = &d[j];
+			continue;	/* its own memory is no peer's */
+		}
+		/* libp2pmem ranks by the same answer. */
+		if (bridge || p2pmem_reach(d[j].name, r->bdf, &v) ||
+		    v.route == P2PMEM_REACH_UNSUPPORTED)
+			continue;
+		r->reach[r->nreach++] = (struct tree_reach){ &d[j], v.route, v.distance };
+	}
+	return 0;
 }
 
-static const char *route_name(const struct p2pmem_verdict *r)
+static void tree_free(struct tree_row *rows, int n)
 {
-	return r->route == P2PMEM_DIRECT ? "direct" : "host-bridge";
+	int i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].mem);
+		free(rows[i].reach);
+	}
+	free(rows);
 }
 
-static int list_tree(void)
+/* Every PCI function in sysfs, in tree order; *out is malloc()ed. */
+static int tree_collect(const struct p2pmem_info *d, int nd, struct tree_row **out)
+{
+	struct tree_row *rows = NULL, *grown;
+	struct dirent *e;
+	int n = 0, ret = 0;
+	DIR *dir = opendir(PCIDEVS);
+
+	*out = NULL;
+	if (!dir)
+		return -errno;
+	while ((e = readdir(dir))) {
+		if (e->d_name[0] == '.')
+			continue;
+		grown = realloc(rows, (n + 1) * sizeof(*rows));
+		if (!grown) {
+			ret = -ENOMEM;
+			break;
+		}
+		rows = grown;
+		memset(&rows[n], 0, sizeof(rows[n]));
+		ret = tree_row_collect(&rows[n], e->d_name, d, nd);
+		if (!ret || ret == -ENOMEM)
+			n++;	/* tree_free() frees what it got */
+		if (ret == -ENOMEM)
+			break;
+		/* A device that went away meanwhile is skipped. */
+		ret = 0;
+	}
+	closedir(dir);
+	if (ret) {
+		tree_free(rows, n);
+		return ret;
+	}
+	qsort(rows, n, sizeof(*rows), by_path);
+	*out = rows;
+	return n;
+}
+
+static void tree_print_text(const struct tree_row *rows, int n)
+{
+	const char *domain = "";
+	char sz[32];
+	int i, j;
+
+	for (i = 0; i < n; i++) {
+		const struct tree_row *r = &rows[i];
+
+		if (*r->domain && strcmp(domain, r->domain)) {
+			domain = r->domain;
+			printf("%s\n", domain);
+		}
+		printf("%*s%s [%s] %s%s%s", 2 * r->depth, "", r->bdf, r->id,
+		       r->kind, *r->driver ? " " : "", r->driver);
+		for (j = 0; j < r->nmem; j++)
+			printf("  <%s %s %s>", r->mem[j]->name,
+			       human(r->mem[j]->size, sz, sizeof(sz)), r->mem[j]->backend);
+		for (j = 0; j < r->nreach; j++)
+			printf("  -> %s %s %d", r->reach[j].mem->name,
+			       p2pmem_route_name(r->reach[j].route), r->reach[j].distance);
+		putchar('\n');
+	}
+}
+
+static int tree_print_json(const struct tree_row *rows, int n)
+{
+	json_object *a = json_object_new_array(), *o, *l, *x;
+	int i, j;
+
+	for (i = 0; i < n; i++) {
+		const struct tree_row *r = &rows[i];
+
+		o = json_object_new_object();
+		json_object_object_add(o, "pci", json_str(r->bdf));
+		json_object_object_add(o, "depth", json_object_new_int(r->depth));
+		json_object_object_add(o, "id", json_str(r->id));
+		json_object_object_add(o, "kind", json_str(r->kind));
+		json_object_object_add(o, "driver", json_str(r->driver));
+		l = json_object_new_array();
+		for (j = 0; j < r->nmem; j++)
+			json_object_array_add(l, json_str(r->mem[j]->name));
+		json_object_object_add(o, "p2pmem", l);
+		l = json_object_new_array();
+		for (j = 0; j < r->nreach; j++) {
+			x = json_object_new_object();
+			json_object_object_add(x, "p2pmem", json_str(r->reach[j].mem->name));
+			json_object_object_add(x, "route",
+					       json_str(p2pmem_route_name(r->reach[j].route)));
+			json_object_object_add(x, "distance",
+					       json_object_new_int(r->reach[j].distance));
+			json_object_array_add(l, x);
+		}
+		json_object_object_add(o, "reaches", l);
+		json_object_array_add(a, o);
+	}
+	return json_print(stdout, a);
+}
+
+static int list_tree(const struct opts *o)
 {
 	struct p2pmem_info *d;
-	struct pci_node *v;
-	struct p2pmem_verdict r;
-	char drv[64], id[32], sz[32], root[64] = "";
-	int n, nd, i, j, k, first = 1;
+	struct tree_row *rows;
+	int n, nd, ret = 0;
 
 	nd = p2pmem_list(&d);
 	if (nd < 0)
 		return fail("list: %s", strerror(-nd));
-	n = pci_nodes(&v);
+	n = tree_collect(d, nd, &rows);
 	if (n < 0) {
 		free(d);
 		return fail("list: %s: %s", PCIDEVS, strerror(-n));
 	}
-	if (json)
-		printf("[");
-	for (i = 0; i < n; i++) {
-		const char *dom = strstr(v[i].path, "/pci");
-		const char *kind = pci_kind(v[i].bdf);
-		bool bridge = !strcmp(kind, "bridge") || !strcmp(kind, "host-bridge");
-
-		pci_id(v[i].bdf, id, sizeof(id));
-		pci_driver(v[i].bdf, drv, sizeof(drv));
-		if (json) {
-			printf("%s{\"pci\":", first ? "" : ",");
-			first = 0;
-			json_str(v[i].bdf);
-			printf(",\"depth\":%d,\"id\":", v[i].depth - 1);
-			json_str(id);
-			printf(",\"kind\":");
-			json_str(kind);
-			printf(",\"driver\":");
-			json_str(drv);
-			printf(",\"p2pmem\":[");
-			for (j = 0, k = 0; j < nd; j++)
-				if (!strcmp(d[j].pci, v[i].bdf)) {
-					printf("%s", k++ ? "," : "");
-					json_str(d[j].name);
-				}
-			printf("],\"reaches\":[");
-			for (j = 0, k = 0; j < nd && !bridge; j++) {
-				if (!reaches(&d[j], v[i].bdf, &r))
-					continue;
-				printf("%s{\"p2pmem\":", k++ ? "," : "");
-				json_str(d[j].name);
-				printf(",\"route\":\"%s\",\"distance\":%d}",
-				       route_name(&r), r.distance);
-			}
-			printf("]}");
-			continue;
-		}
-		if (dom && strncmp(root, dom + 1, strcspn(dom + 1, "/"))) {
-			snprintf(root, sizeof(root), "%.*s", (int)strcspn(dom + 1, "/"), dom + 1);
-			printf("%s\n", root);
-		}
-		printf("%*s%s [%s] %s%s%s", 2 * v[i].depth - 2, "", v[i].bdf,
-		       id, kind, *drv ? " " : "", drv);
-		for (j = 0; j < nd; j++)
-			if (!strcmp(d[j].pci, v[i].bdf))
-				printf("  <%s %s %s>", d[j].name,
-				       human(d[j].size, sz, sizeof(sz)), d[j].backend);
-		for (j = 0; j < nd && !bridge; j++)
-			if (reaches(&d[j], v[i].bdf, &r))
-				printf("  -> %s %s %d", d[j].name, route_name(&r),
-				       r.distance);
-		putchar('\n');
-	}
-	if (json)
-		printf("]\n");
-	free(v);
+	if (o->json)
+		ret = tree_print_json(rows, n) ? fail("list: out of memory") : 0;
+	else
+		tree_print_text(rows, n);
+	tree_free(rows, n);
 	free(d);
-	return 0;
+	return ret;
 }
 
-static int cmd_list(int argc, char **argv)
+static int cmd_list(const struct opts *o, int argc, char **argv)
 {
-	if (argc == 1)
-		return list_plain();
-	if (argc == 2 && !strcmp(argv[1], "-t"))
-		return list_tree();
-	return fail("usage: p2pmem list [-t]");
+	return o->tree ? list_tree(o) : list_plain(o);
 }
 
-/* Every attribute, then the upstream chain, one "key: value" per line. */
-static int cmd_info(int argc, char **argv)
-{
-	static const char *const attrs[] = {
-		"size", "available", "allocated", "bar", "offset", "phys_addr",
-		"bus_addr", "numa_node", "backend", "provider", "host_bridge",
-		"acs_redirect",
-	};
+/* ---- info --------------------------------------------------------------- */
+
+static const char *const info_attrs[] = {
+	"size", "available", "allocated", "bar", "offset", "phys_addr",
+	"bus_addr", "numa_node", "backend", "provider", "host_bridge",
+	"acs_redirect",
+};
+#define N_INFO_ATTRS (sizeof(info_attrs) / sizeof(info_attrs[0]))
+
+/* Every attribute of one device (those it has), then its upstream chain. */
+struct info_rec {
 	struct p2pmem_info d;
-	char path[PATH_MAX], val[256];
-	size_t i;
-	FILE *f;
-	int ret, n = 0;
+	char val[N_INFO_ATTRS][256];
+	bool has[N_INFO_ATTRS];
+	char **upstream;	/* one port a line: "BDF kind acs=..." */
+	size_t nup;
+};
 
-	if (argc != 2)
-		return fail("usage: p2pmem info p2pmemN");
-	ret = p2pmem_get_info(argv[1], &d);
+static void info_free(struct info_rec *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nup; i++)
+		free(r->upstream[i]);
+	free(r->upstream);
+}
+
+static int info_collect(const char *name, struct info_rec *r)
+{
+	char path[PATH_MAX], *line = NULL, **grown;
+	size_t i, cap = 0;
+	ssize_t len;
+	FILE *f;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = p2pmem_get_info(name, &r->d);
 	if (ret)
-		return fail("info: %s: %s", argv[1],
-			    ret == -ENODEV ? "no such p2pmem device" : strerror(-ret));
-	if (json) {
-		printf("{\"name\":");
-		json_str(d.name);
-		printf(",\"pci\":");
-		json_str(d.pci);
-		printf(",\"id\":\"%04x:%04x\"", d.vendor, d.device);
-	} else {
-		printf("name: %s\npci: %s\nid: %04x:%04x\n", d.name, d.pci,
-		       d.vendor, d.device);
-	}
-	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
-		snprintf(path, sizeof(path), "/sys/class/p2pmem/%s/%s", d.name, attrs[i]);
-		if (read_file(path, val, sizeof(val)))
-			continue;
-		if (json) {
-			putchar(',');
-			json_str(attrs[i]);
-			putchar(':');
-			json_str(val);
-		} else {
-			printf("%s: %s\n", attrs[i], val);
-		}
-	}
-	snprintf(path, sizeof(path), "/sys/class/p2pmem/%s/upstream", d.name);
+		return ret;
+	for (i = 0; i < N_INFO_ATTRS; i++)
+		r->has[i] = !sysfs_read(r->val[i], sizeof(r->val[i]),
+					SYSFS_P2PMEM_CLASS "/%s/%s", r->d.name, info_attrs[i]);
+	/* Several lines: the one attribute sysfs_read() does not fit. */
+	snprintf(path, sizeof(path), SYSFS_P2PMEM_CLASS "/%s/upstream", r->d.name);
 	f = fopen(path, "re");
-	printf(json ? ",\"upstream\":[" : "");
-	while (f && fgets(val, sizeof(val), f)) {
-		val[strcspn(val, "\n")] = '\0';
-		if (json) {
-			printf("%s", n++ ? "," : "");
-			json_str(val);
-		} else {
-			printf("upstream: %s\n", val);
+	while (f && (len = getline(&line, &cap, f)) >= 0) {
+		line[strcspn(line, "\n")] = '\0';
+		grown = realloc(r->upstream, (r->nup + 1) * sizeof(*grown));
+		if (!grown || !(grown[r->nup] = strdup(line))) {
+			if (grown)
+				r->upstream = grown;
+			ret = -ENOMEM;
+			break;
 		}
+		r->upstream = grown;
+		r->nup++;
 	}
+	free(line);
 	if (f)
 		fclose(f);
-	printf(json ? "]}\n" : "");
-	return 0;
+	return ret;
+}
+
+static void info_print_text(const struct info_rec *r)
+{
+	size_t i;
+
+	printf("name: %s\npci: %s\nid: %04x:%04x\n", r->d.name, r->d.pci,
+	       r->d.vendor, r->d.device);
+	for (i = 0; i < N_INFO_ATTRS; i++)
+		if (r->has[i])
+			printf("%s: %s\n", info_attrs[i], r->val[i]);
+	for (i = 0; i < r->nup; i++)
+		printf("upstream: %s\n", r->upstream[i]);
+}
+
+static int info_print_json(const struct info_rec *r)
+{
+	json_object *o = json_object_new_object(), *up = json_object_new_array();
+	char id[16];
+	size_t i;
+
+	json_object_object_add(o, "name", json_str(r->d.name));
+	json_object_object_add(o, "pci", json_str(r->d.pci));
+	snprintf(id, sizeof(id), "%04x:%04x", r->d.vendor & 0xffff, r->d.device & 0xffff);
+	json_object_object_add(o, "id", json_str(id));
+	for (i = 0; i < N_INFO_ATTRS; i++)
+		if (r->has[i])
+			json_object_object_add(o, info_attrs[i], json_str(r->val[i]));
+	for (i = 0; i < r->nup; i++)
+		json_object_array_add(up, json_str(r->upstream[i]));
+	json_object_object_add(o, "upstream", up);
+	return json_print(stdout, o);
+}
+
+static int cmd_info(const struct opts *o, int argc, char **argv)
+{
+	struct info_rec r;
+	int ret;
+
+	ret = info_collect(argv[0], &r);
+	if (ret == -ENODEV)
+		ret = fail("info: %s: no such p2pmem device", argv[0]);
+	else if (ret)
+		ret = fail("info: %s: %s", argv[0], strerror(-ret));
+	else if (o->json)
+		ret = info_print_json(&r) ? fail("info: out of memory") : 0;
+	else
+		info_print_text(&r);
+	info_free(&r);
+	return ret;
+}
+
+/* ---- check -------------------------------------------------------------- */
+
+static void check_print_text(const struct p2pmem_choice *c, int n)
+{
+	char sz[32];
+	int i;
+
+	for (i = 0; i < n; i++)
+		printf("%s %s %s distance=%d available=%s\n", c[i].info.name,
+		       c[i].info.pci, c[i].host_bridge_routes ? "host-bridge" : "direct",
+		       c[i].distance, human(c[i].info.available, sz, sizeof(sz)));
+	if (!n)
+		fail("check: no p2pmem device is reachable by all of them");
+}
+
+static int check_print_json(const struct p2pmem_choice *c, int n)
+{
+	json_object *a = json_object_new_array(), *o;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_str(c[i].info.name));
+		json_object_object_add(o, "pci", json_str(c[i].info.pci));
+		json_object_object_add(o, "host_bridge_routes",
+				       json_object_new_int(c[i].host_bridge_routes));
+		json_object_object_add(o, "distance", json_object_new_int(c[i].distance));
+		json_object_object_add(o, "available",
+				       json_object_new_uint64(c[i].info.available));
+		json_object_array_add(a, o);
+	}
+	return json_print(stdout, a);
+}
+
+/* 0 when some p2pmem device is reachable by all, 1 when none is. */
+static int cmd_check(const struct opts *o, int argc, char **argv)
+{
+	struct p2pmem_choice *c;
+	int n, i, ret;
+
+	n = p2pmem_rank((const char *const *)argv, argc, &c);
+	if (n == -ENOENT) {
+		for (i = 0; i < argc - 1 && pci_exists(argv[i]); i++)
+			;
+		return fail("check: no PCI device %s", argv[i]);
+	}
+	if (n < 0)
+		return fail("check: %s", strerror(-n));
+	if (o->json)
+		ret = check_print_json(c, n) ? fail("check: out of memory") : 0;
+	else
+		ret = (check_print_text(c, n), 0);
+	free(c);
+	return ret ? ret : n ? 0 : 1;
 }
 
 /* ---- bind / unbind ------------------------------------------------------ */
@@ -756,7 +847,7 @@ static int set_override(const char *bdf, const char *val)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), PCIDEVS "/%s/driver_override", bdf);
-	return write_file(path, *val ? val : "\n");
+	return sysfs_write(path, *val ? val : "\n");
 }
 
 /*
@@ -773,7 +864,7 @@ static int bars_set(const char *bdf, int bar, char *old, size_t len)
 	size_t n = strlen(bdf), used = 0;
 	int ret;
 
-	ret = read_file(BARS, old, len);
+	ret = sysfs_read(old, len, "%s", BARS);
 	if (ret && ret != -ENODATA)
 		return ret;
 	if (!strcmp(old, "(null)"))	/* how an unset one reads */
@@ -789,43 +880,40 @@ static int bars_set(const char *bdf, int bar, char *old, size_t len)
 	if ((size_t)snprintf(new + used, sizeof(new) - used, "%s:%d", bdf, bar) >=
 	    sizeof(new) - used)
 		return -ENOSPC;
-	return write_file(BARS, new);
+	return sysfs_write(BARS, new);
 }
 
 /* The BAR the p2pmem device of @bdf publishes, or -1. */
 static int bound_bar(const char *bdf)
 {
 	struct p2pmem_info *d;
-	char path[PATH_MAX], val[16];
+	char val[16];
 	int n, i, bar = -1;
 
 	n = p2pmem_list(&d);
-	for (i = 0; i < n && bar < 0; i++) {
-		if (strcmp(d[i].pci, bdf))
-			continue;
-		snprintf(path, sizeof(path), "/sys/class/p2pmem/%s/bar", d[i].name);
-		if (!read_file(path, val, sizeof(val)))
+	for (i = 0; i < n && bar < 0; i++)
+		if (!strcmp(d[i].pci, bdf) &&
+		    !sysfs_read(val, sizeof(val), SYSFS_P2PMEM_CLASS "/%s/bar", d[i].name))
 			bar = atoi(val);
-	}
 	if (n >= 0)
 		free(d);
 	return bar;
 }
 
-static int cmd_bind(int argc, char **argv)
+static int cmd_bind(const struct opts *o, int argc, char **argv)
 {
 	char drv[64], old[4096];
-	const char *bdf;
+	const char *bdf = argv[0];
 	int bar = -1, lock = -1, got, ret;
 	sigset_t mask;
 
-	if (argc == 4 && !strcmp(argv[2], "--bar"))
-		bar = atoi(argv[3]);
-	else if (argc != 2)
-		return fail("usage: p2pmem bind BDF [--bar N]");
-	bdf = argv[1];
-	if (argc == 4 && (bar < 0 || bar > 5 || strspn(argv[3], "0123456789") != strlen(argv[3])))
-		return fail("bind: --bar takes a BAR index, 0 to 5");
+	if (o->bar) {
+		if (!*o->bar || strspn(o->bar, "0123456789") != strlen(o->bar) ||
+		    strlen(o->bar) > 1 || (bar = atoi(o->bar)) > 5) {
+			fail("bind: --bar takes a BAR index, 0 to 5");
+			return 2;
+		}
+	}
 	if (!pci_exists(bdf))
 		return fail("bind: no PCI device %s", bdf);
 	if (access(DRIVER, F_OK))
@@ -858,7 +946,7 @@ static int cmd_bind(int argc, char **argv)
 		ret = fail("bind: %s: driver_override: %s", bdf, strerror(-ret));
 		goto undo_bars;
 	}
-	ret = write_file(DRIVER "/bind", bdf);
+	ret = sysfs_write(DRIVER "/bind", bdf);
 	if (ret) {
 		ret = fail("bind: %s: %s (see dmesg)", bdf, strerror(-ret));
 		goto undo_override;
@@ -866,7 +954,7 @@ static int cmd_bind(int argc, char **argv)
 	/* An ids= entry naming a BAR for these IDs is matched first. */
 	got = bound_bar(bdf);
 	if (bar >= 0 && got != bar) {
-		write_file(DRIVER "/unbind", bdf);
+		sysfs_write(DRIVER "/unbind", bdf);
 		ret = fail("bind: %s got BAR %d, not %d (does the module's ids= name a BAR for its IDs?)",
 			   bdf, got, bar);
 		goto undo_override;
@@ -878,7 +966,7 @@ undo_override:
 	set_override(bdf, "");
 undo_bars:
 	if (bar >= 0)
-		write_file(BARS, *old ? old : "\n");
+		sysfs_write(BARS, *old ? old : "\n");
 out:
 	if (lock >= 0)
 		close(lock);
@@ -886,67 +974,23 @@ out:
 	return ret;
 }
 
-static int cmd_unbind(int argc, char **argv)
+static int cmd_unbind(const struct opts *o, int argc, char **argv)
 {
 	char drv[64];
 	int ret;
 
-	if (argc != 2)
-		return fail("usage: p2pmem unbind BDF");
-	if (!pci_exists(argv[1]))
-		return fail("unbind: no PCI device %s", argv[1]);
-	pci_driver(argv[1], drv, sizeof(drv));
+	if (!pci_exists(argv[0]))
+		return fail("unbind: no PCI device %s", argv[0]);
+	pci_driver(argv[0], drv, sizeof(drv));
 	if (strcmp(drv, "p2pmem"))
-		return fail("unbind: %s is not bound to p2pmem (%s)", argv[1],
+		return fail("unbind: %s is not bound to p2pmem (%s)", argv[0],
 			    *drv ? drv : "no driver");
-	ret = write_file(DRIVER "/unbind", argv[1]);
+	ret = sysfs_write(DRIVER "/unbind", argv[0]);
 	if (ret)
-		return fail("unbind: %s: %s", argv[1], strerror(-ret));
-	set_override(argv[1], "");
-	printf("unbound %s from p2pmem\n", argv[1]);
+		return fail("unbind: %s: %s", argv[0], strerror(-ret));
+	set_override(argv[0], "");
+	printf("unbound %s from p2pmem\n", argv[0]);
 	return 0;
-}
-
-/* ---- check -------------------------------------------------------------- */
-
-static int cmd_check(int argc, char **argv)
-{
-	struct p2pmem_choice *c;
-	char sz[32];
-	int n, i;
-
-	if (argc < 2)
-		return fail("usage: p2pmem check BDF...");
-	n = p2pmem_rank((const char *const *)argv + 1, argc - 1, &c);
-	if (n == -ENOENT) {
-		for (i = 1; i < argc && pci_exists(argv[i]); i++)
-			;
-		return fail("check: no PCI device %s", argv[i]);
-	}
-	if (n < 0)
-		return fail("check: %s", strerror(-n));
-	if (json) {
-		printf("[");
-		for (i = 0; i < n; i++) {
-			printf("%s{\"name\":", i ? "," : "");
-			json_str(c[i].info.name);
-			printf(",\"pci\":");
-			json_str(c[i].info.pci);
-			printf(",\"host_bridge_routes\":%d,\"distance\":%d,\"available\":%llu}",
-			       c[i].host_bridge_routes, c[i].distance, c[i].info.available);
-		}
-		printf("]\n");
-	} else {
-		for (i = 0; i < n; i++)
-			printf("%s %s %s distance=%d available=%s\n", c[i].info.name,
-			       c[i].info.pci,
-			       c[i].host_bridge_routes ? "host-bridge" : "direct",
-			       c[i].distance, human(c[i].info.available, sz, sizeof(sz)));
-	}
-	free(c);
-	if (!n && !json)
-		fprintf(stderr, "p2pmem: check: no p2pmem device is reachable by all of them\n");
-	return n ? 0 : 1;
 }
 
 /* ---- test --------------------------------------------------------------- */
@@ -1010,8 +1054,8 @@ static int open_p2pmem_node(const char *name)
 
 	if (!*name || strchr(name, '/') || strlen(name) > NAME_MAX)
 		return -ENODEV;
-	snprintf(path, sizeof(path), "/sys/class/p2pmem/%s/dev", name);
-	if (read_file(path, dev, sizeof(dev)) || sscanf(dev, "%u:%u", &maj, &min) != 2)
+	if (sysfs_read(dev, sizeof(dev), SYSFS_P2PMEM_CLASS "/%s/dev", name) ||
+	    sscanf(dev, "%u:%u", &maj, &min) != 2)
 		return -ENODEV;
 	snprintf(path, sizeof(path), "/dev/%s", name);
 	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
@@ -1073,11 +1117,55 @@ static bool io_full(int fd, void *buf, size_t len, off_t off, bool wr)
 	return true;
 }
 
+/*
+ * What a test did, step by step, printed once it is over.  Static: the
+ * steps are written between sigsetjmp() and a SIGBUS's siglongjmp().
+ */
+#define TEST_STEPS 8
+static struct test_report {
+	const char *name, *nvme;
+	char pci[32];		/* the namespace's controller, if found */
+	bool reached;		/* the module's verdict for it is in @v */
+	struct p2pmem_verdict v;
+	struct {
+		bool ok;
+		const char *what;
+	} step[TEST_STEPS];
+	int nsteps;
+	unsigned long long bytes;
+	bool bad;
+} rep;
+
 static int step(bool ok, const char *what)
 {
-	if (!json)
-		printf("%s %s\n", ok ? "ok  " : "FAIL", what);
+	if (rep.nsteps < TEST_STEPS)
+		rep.step[rep.nsteps++] = (typeof(rep.step[0])){ ok, what };
+	rep.bad |= !ok;
 	return ok ? 0 : 1;
+}
+
+static void test_print_text(const struct test_report *r)
+{
+	int i;
+
+	if (r->reached)
+		printf("info %s\n", r->v.line);
+	for (i = 0; i < r->nsteps; i++)
+		printf("%s %s\n", r->step[i].ok ? "ok  " : "FAIL", r->step[i].what);
+	printf("%s: %llu bytes through %s and %s\n", r->bad ? "FAILED" : "PASSED",
+	       r->bytes, r->name, r->nvme);
+}
+
+static int test_print_json(const struct test_report *r)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "p2pmem", json_str(r->name));
+	json_object_object_add(o, "nvme", json_str(r->nvme));
+	json_object_object_add(o, "pci", json_str(r->pci));
+	json_object_object_add(o, "bytes", json_object_new_uint64(r->bytes));
+	json_object_object_add(o, "result", json_str(r->bad ? "fail" : "ok"));
+	return json_print(stdout, o);
 }
 
 /*
@@ -1108,36 +1196,57 @@ static int test_through(int blk, unsigned char *buf, const unsigned char *want,
 	return bad;
 }
 
-static int cmd_test(int argc, char **argv)
+/*
+ * The test proper, from the saved bytes on: signals held and SIGBUS
+ * caught until the namespace has its bytes back.  A function of its own
+ * so that nothing live across sigsetjmp() is a local that a jump may lose.
+ */
+static void test_guarded(int blk, unsigned char *buf, unsigned char *save,
+			 unsigned char *want, unsigned long long size,
+			 unsigned long long offset)
 {
-	unsigned long long size = 4 << 20, offset = 0;
-	const char *name, *nvme = NULL;
-	unsigned char *buf, *save = NULL, *want = NULL;
 	struct sigaction lost = { .sa_handler = test_lost }, old_bus;
-	volatile int lost_bad;
-	struct p2pmem_verdict v;
 	sigset_t old;
-	char bdf[32] = "";
-	int fd = -1, blk = -1, i, bad = 0;
 	bool restored;
 
-	if (argc < 2)
-		return fail("usage: p2pmem test p2pmemN --nvme /dev/nvmeXnY [--size N] [--offset N]");
-	name = argv[1];
-	for (i = 2; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--nvme"))
-			nvme = argv[i + 1];
-		else if (!strcmp(argv[i], "--size"))
-			size = parse_size(argv[i + 1]);
-		else if (!strcmp(argv[i], "--offset"))
-			offset = parse_size(argv[i + 1]);
-		else
-			break;
+	hold_signals(&old);
+	sigaction(SIGBUS, &lost, &old_bus);
+	pattern_fill(want, size, 0x70327032);
+	/* The steps land in the static report, which a jump leaves as it was. */
+	if (!sigsetjmp(test_lost_jmp, 1))
+		test_through(blk, buf, want, size, offset);
+	else
+		step(false, "the p2p memory was revoked during the test (SIGBUS)");
+	sigaction(SIGBUS, &old_bus, NULL);
+	restored = io_full(blk, save, size, (off_t)offset, true) &&
+		   io_full(blk, want, size, (off_t)offset, false) &&
+		   !memcmp(want, save, size);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	step(restored, "restored the namespace's original bytes and read them back");
+	if (!restored)
+		fail("test: %s: the %llu bytes at offset %llu could NOT be restored",
+		     rep.nvme, size, offset);
+}
+
+static int cmd_test(const struct opts *o, int argc, char **argv)
+{
+	unsigned long long size = 4 << 20, offset = 0;
+	const char *name = argv[0], *nvme = o->nvme;
+	unsigned char *buf, *save = NULL, *want = NULL;
+	int fd = -1, blk = -1, ret = 0;
+
+	if (!nvme) {
+		fail("test: --nvme /dev/nvmeXnY is required");
+		return 2;
 	}
-	if (i != argc || !nvme)
-		return fail("usage: p2pmem test p2pmemN --nvme /dev/nvmeXnY [--size N] [--offset N]");
-	if (!size || size % 4096 || offset % 4096 || size > SIZE_MAX || offset + size < offset)
-		return fail("test: --size and --offset must be multiples of 4096 (size not 0)");
+	if (o->size)
+		size = parse_size(o->size);
+	if (o->offset)
+		offset = parse_size(o->offset);
+	if (!size || size % 4096 || offset % 4096 || size > SIZE_MAX || offset + size < offset) {
+		fail("test: --size and --offset must be multiples of 4096 (size not 0)");
+		return 2;
+	}
 	fd = open_p2pmem_node(name);
 	if (fd == -ENODEV)
 		return fail("test: %s: not a p2pmem device (see p2pmem list)", name);
@@ -1148,55 +1257,33 @@ static int cmd_test(int argc, char **argv)
 		close(fd);
 		return 1;
 	}
-	block_pci(blk, bdf, sizeof(bdf));
-	if (*bdf && !p2pmem_reach(name, bdf, &v) && !json)
-		printf("info %s\n", v.line);
+	memset(&rep, 0, sizeof(rep));
+	rep.name = name;
+	rep.nvme = nvme;
+	rep.bytes = size;
+	block_pci(blk, rep.pci, sizeof(rep.pci));
+	rep.reached = *rep.pci && !p2pmem_reach(name, rep.pci, &rep.v);
 	buf = p2pmem_alloc(fd, size);
 	if (!buf) {
-		bad = fail("test: mapping %llu bytes of %s: %s", size, name, strerror(errno));
+		ret = fail("test: mapping %llu bytes of %s: %s", size, name, strerror(errno));
 		goto out;
 	}
 	if (posix_memalign((void **)&save, 4096, size) ||
 	    posix_memalign((void **)&want, 4096, size)) {
-		bad = fail("test: out of memory");
+		ret = fail("test: out of memory");
 		goto unmap;
 	}
 	/* What is on the disk goes back at the end, read and written O_DIRECT. */
 	if (step(io_full(blk, save, size, (off_t)offset, false),
-		 "saved the namespace's bytes at the offset to RAM")) {
-		bad = 1;
-		goto unmap;
-	}
-	hold_signals(&old);
-	sigaction(SIGBUS, &lost, &old_bus);
-	pattern_fill(want, size, 0x70327032);
-	/* Nothing set between here and a jump is read after it but "bad". */
-	if (!sigsetjmp(test_lost_jmp, 1))
-		lost_bad = test_through(blk, buf, want, size, offset);
+		 "saved the namespace's bytes at the offset to RAM"))
+		goto report;
+	test_guarded(blk, buf, save, want, size, offset);
+report:
+	if (o->json)
+		ret = test_print_json(&rep) ? fail("test: out of memory") : 0;
 	else
-		lost_bad = step(false, "the p2p memory was revoked during the test (SIGBUS)");
-	sigaction(SIGBUS, &old_bus, NULL);
-	bad |= lost_bad;
-	restored = io_full(blk, save, size, (off_t)offset, true) &&
-		   io_full(blk, want, size, (off_t)offset, false) &&
-		   !memcmp(want, save, size);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	bad |= step(restored, "restored the namespace's original bytes and read them back");
-	if (!restored)
-		fail("test: %s: the %llu bytes at offset %llu could NOT be restored",
-		     nvme, size, offset);
-	if (json) {
-		printf("{\"p2pmem\":");
-		json_str(name);
-		printf(",\"nvme\":");
-		json_str(nvme);
-		printf(",\"pci\":");
-		json_str(bdf);
-		printf(",\"bytes\":%llu,\"result\":\"%s\"}\n", size, bad ? "fail" : "ok");
-	} else {
-		printf("%s: %llu bytes through %s and %s\n", bad ? "FAILED" : "PASSED",
-		       size, name, nvme);
-	}
+		test_print_text(&rep);
+	ret = ret || rep.bad;
 unmap:
 	p2pmem_free(buf, size);
 out:
@@ -1204,60 +1291,112 @@ out:
 	free(want);
 	close(blk);
 	close(fd);
-	return bad ? 1 : 0;
+	return ret ? 1 : 0;
 }
 
 /* ---- main --------------------------------------------------------------- */
 
-static const struct {
+static const struct cmd {
 	const char *name;
-	int (*fn)(int argc, char **argv);
+	int (*fn)(const struct opts *o, int argc, char **argv);
+	unsigned int opts;	/* the OPT_* it takes */
+	int min, max;		/* arguments; max -1: any number */
+	const char *args, *help;
 } cmds[] = {
-	{ "load", cmd_load },
-	{ "unload", cmd_unload },
-	{ "list", cmd_list },
-	{ "info", cmd_info },
-	{ "bind", cmd_bind },
-	{ "unbind", cmd_unbind },
-	{ "check", cmd_check },
-	{ "test", cmd_test },
+	{ "load", cmd_load, OPT_KO, 0, -1, "[--ko FILE] [PARAM=VALUE...]", "load the module (libkmod)" },
+	{ "unload", cmd_unload, 0, 0, 0, "", "unload it" },
+	{ "list", cmd_list, OPT_TREE, 0, 0, "[-t]", "p2p memory; -t: the PCIe tree and who reaches what" },
+	{ "info", cmd_info, 0, 1, 1, "p2pmemN", "everything about one device" },
+	{ "bind", cmd_bind, OPT_BAR, 1, 1, "BDF [--bar N]", "give a PCI device's BAR to p2pmem" },
+	{ "unbind", cmd_unbind, 0, 1, 1, "BDF", "take it back" },
+	{ "check", cmd_check, 0, 1, -1, "BDF...", "p2p memory all these devices can reach, best first" },
+	{ "test", cmd_test, OPT_NVME | OPT_SIZE | OPT_OFFSET, 1, 1,
+	  "p2pmemN --nvme /dev/nvmeXnY [--size N] [--offset N]",
+	  "O_DIRECT through p2p memory, verified, data restored" },
 };
 
 static int usage(FILE *f)
 {
-	fputs("usage: p2pmem [--json] COMMAND [ARGS]\n"
-	      "  load [--ko FILE] [PARAM=VALUE...]  load the module (libkmod)\n"
-	      "  unload                             unload it\n"
-	      "  list [-t]                          p2p memory; -t: the PCIe tree and who reaches what\n"
-	      "  info p2pmemN                       everything about one device\n"
-	      "  bind BDF [--bar N]                 give a PCI device's BAR to p2pmem\n"
-	      "  unbind BDF                         take it back\n"
-	      "  check BDF...                       p2p memory all these devices can reach, best first\n"
-	      "  test p2pmemN --nvme /dev/nvmeXnY [--size N] [--offset N]\n"
-	      "                                     O_DIRECT through p2p memory, verified, data restored\n"
-	      "See p2pmem(1).\n", f);
+	size_t i;
+	int w;
+
+	fputs("usage: p2pmem [--json] COMMAND [ARGS]   (options may follow the command)\n", f);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		w = fprintf(f, "  %s%s%s", cmds[i].name, *cmds[i].args ? " " : "", cmds[i].args);
+		if (w >= 37)
+			w = fprintf(f, "\n") - 1;
+		fprintf(f, "%*s%s\n", 37 - w, "", cmds[i].help);
+	}
+	fputs("See p2pmem(1).\n", f);
 	return f == stderr ? 2 : 0;
 }
 
+/* A usage error: what is wrong, the command's usage line, status 2. */
+static int usage_of(const struct cmd *c, const char *what)
+{
+	if (what)
+		fail("%s: %s", c->name, what);
+	fprintf(stderr, "usage: p2pmem %s%s%s\n", c->name, *c->args ? " " : "", c->args);
+	return 2;
+}
+
+/*
+ * Options anywhere on the line (getopt_long permutes): "p2pmem list --json"
+ * is "p2pmem --json list".  Each command then takes only its own.
+ */
 int main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "tree", no_argument, NULL, 't' },
+		{ "ko", required_argument, NULL, 'k' },
+		{ "bar", required_argument, NULL, 'b' },
+		{ "nvme", required_argument, NULL, 'n' },
+		{ "size", required_argument, NULL, 's' },
+		{ "offset", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { 0 };
+	const struct cmd *c = NULL;
+	bool help = false;
 	size_t i;
+	int opt, n;
 
-	while (argc > 1 && argv[1][0] == '-') {
-		if (!strcmp(argv[1], "--json"))
-			json = true;
-		else if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-			return usage(stdout);
-		else
-			return usage(stderr);
-		argc--;
-		argv++;
+	while ((opt = getopt_long(argc, argv, "ht", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j': o.json = true; break;
+		case 'h': help = true; break;
+		case 't': o.tree = true; o.given |= OPT_TREE; break;
+		case 'k': o.ko = optarg; o.given |= OPT_KO; break;
+		case 'b': o.bar = optarg; o.given |= OPT_BAR; break;
+		case 'n': o.nvme = optarg; o.given |= OPT_NVME; break;
+		case 's': o.size = optarg; o.given |= OPT_SIZE; break;
+		case 'o': o.offset = optarg; o.given |= OPT_OFFSET; break;
+		default: return usage(stderr);	/* getopt said what */
+		}
 	}
-	if (argc < 2)
+	if (optind < argc) {
+		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]) && !c; i++)
+			if (!strcmp(argv[optind], cmds[i].name))
+				c = &cmds[i];
+		if (!c) {
+			fail("unknown command \"%s\"", argv[optind]);
+			return usage(stderr);
+		}
+	}
+	if (help) {
+		if (c)
+			return fprintf(stdout, "usage: p2pmem %s %s\n  %s\nSee p2pmem(1).\n",
+				       c->name, c->args, c->help) < 0;
+		return usage(stdout);
+	}
+	if (!c)
 		return usage(stderr);
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(argv[1], cmds[i].name))
-			return cmds[i].fn(argc - 1, argv + 1);
-	fail("unknown command \"%s\"", argv[1]);
-	return usage(stderr);
+	if (o.given & ~c->opts)
+		return usage_of(c, "an option it does not take");
+	n = argc - optind - 1;
+	if (n < c->min || (c->max >= 0 && n > c->max))
+		return usage_of(c, n < c->min ? "missing argument" : "too many arguments");
+	return c->fn(&o, n, argv + optind + 1);
 }

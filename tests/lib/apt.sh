@@ -5,7 +5,7 @@
 HOST_PACKAGES="qemu-system-x86 busybox-static fio gcc gcc-12 make libc6-dev cpio
 	gzip kmod sparse xz-utils zstd bc flex bison libelf-dev libssl-dev dwarves
 	socat mmdebstrap libibverbs-dev ibverbs-providers rdma-core iproute2 perftest
-	libkmod-dev pkg-config udev debhelper dh-dkms dpkg-dev fakeroot"
+	libkmod-dev libjson-c-dev pkg-config udev debhelper dh-dkms dpkg-dev fakeroot"
 
 install_packages() { # install the given Debian packages if missing
 	local missing=()

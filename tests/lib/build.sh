@@ -114,18 +114,36 @@ unpack_ko() {
 }
 
 # ---- host-side unit tests --------------------------------------------------
+# host_tap LABEL: a host test program's TAP lines (stdin) as results.
+host_tap() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) result 0 "[host] $1: ${line#ok - }" ;;
+		"not ok - "*) result 1 "[host] $1: ${line#not ok - }" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done
+}
+
 # host_decoder: the module's NVMe CMB decoder (p2pmem/nvme_cmb.h), built
 # for the host, on the spec's edge cases.
 host_decoder() {
-	local line rc=0
+	local rc=0
 	"$OUT/nvme_cmb_test" >"$OUT/nvme_cmb_test.log" 2>&1 || rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) result 0 "[host] CMB decoder: ${line#ok - }" ;;
-		"not ok - "*) result 1 "[host] CMB decoder: ${line#not ok - }" ;;
-		"#"*) echo "$line" ;;
-		esac
-	done <"$OUT/nvme_cmb_test.log"
+	host_tap "CMB decoder" <"$OUT/nvme_cmb_test.log"
 	result "$([ $rc = 0 ] && echo 0 || echo 1)" "[host] CMB decoder: the test ran to the end (status $rc)"
 }
 
+# host_cli_json: the CLI's JSON strings (tools/json.h) on hostile bytes,
+# each compared with the JSON it must give, and the whole document checked
+# by json_check, the strict validator the guest uses.
+host_cli_json() {
+	local rc=0
+	"$OUT/cli_json_test" >"$OUT/cli_json_test.json" 2>"$OUT/cli_json_test.log" || rc=$?
+	host_tap "CLI JSON" <"$OUT/cli_json_test.log"
+	result "$([ $rc = 0 ] && echo 0 || echo 1)" "[host] CLI JSON: the test ran to the end (status $rc)"
+	"$OUT/json_check" <"$OUT/cli_json_test.json" >"$OUT/json_check.log" 2>&1 && rc=0 || rc=1
+	[ $rc = 0 ] || sed 's/^/#   /' "$OUT/json_check.log"
+	result $rc "[host] CLI JSON: the document of every case is valid JSON (json_check)"
+}

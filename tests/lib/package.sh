@@ -33,6 +33,8 @@ build_package() {
 		"[package] it holds the DKMS sources, the CLI and its man page, the udev rules, libp2pmem with header and pkg-config file"
 	dpkg-deb -f "$deb" Depends | grep -q dkms && f=0 || f=1
 	result $f "[package] it depends on dkms (dh_dkms)"
+	dpkg-deb -f "$deb" Depends | grep -q 'libjson-c5' && f=0 || f=1
+	result $f "[package] it depends on libjson-c5 (the CLI's JSON, through shlibs)"
 }
 
 # in_root ROOT CMD...: run CMD in a chroot with /proc, as kbuild does.
@@ -63,8 +65,9 @@ dkms_release() {
 # dkms_install ABI: a clean root of the kernel's Debian release (Debian 12
 # for 6.1 and bookworm-backports' 6.12, Debian 13 for trixie's own kernel;
 # mmdebstrap, cached per ABI) with dkms and that kernel's headers gets the
-# package with dpkg -i; then "dkms autoinstall -k ABI", what the kernel's
-# postinst hook runs on an upgrade, must build and install the module.
+# package with apt-get install (which adds what it depends on); then "dkms
+# autoinstall -k ABI", what the kernel's postinst hook runs on an upgrade,
+# must build and install the module.
 # The guest of that kernel then loads this module through libkmod.
 dkms_install() {
 	local abi=$1 r=$CACHE/dkmsroot-$1 deb st sec rel deb_n
@@ -91,9 +94,15 @@ dkms_install() {
 	cp "$deb" "$r/tmp/p2pmem-dkms.deb"
 	# (Under set -e every step's status is taken with && / ||.)
 	local rc ko
-	in_root "$r" dpkg -i /tmp/p2pmem-dkms.deb >"$PKG/install-$abi.log" 2>&1 && rc=0 || rc=1
+	# As a user installs a downloaded .deb: apt fetches what it depends on
+	# that the root lacks (libjson-c5, the first time).
+	in_root "$r" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends /tmp/p2pmem-dkms.deb' \
+		>"$PKG/install-$abi.log" 2>&1 && rc=0 || rc=1
 	[ $rc = 0 ] || sed 's/^/#   /' "$PKG/install-$abi.log" | tail -n 30
-	result $rc "[$abi] dpkg -i p2pmem-dkms on a clean $deb_n"
+	result $rc "[$abi] apt-get install ./p2pmem-dkms.deb on a clean $deb_n"
+	st=$(in_root "$r" p2pmem --json list 2>&1) || true
+	[ "$st" = "[]" ] && rc=0 || { rc=1; echo "# got: $st"; }
+	result $rc "[$abi] ... its CLI runs there (p2pmem --json list, no module: [])"
 	in_root "$r" getent group p2pmem >/dev/null && rc=0 || rc=1
 	result $rc "[$abi] ... created the p2pmem group"
 	in_root "$r" dkms autoinstall -k "$abi" >"$PKG/dkms-$abi.log" 2>&1 || true

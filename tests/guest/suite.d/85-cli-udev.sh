@@ -17,6 +17,31 @@ check "... saying so" sh -c "p2pmem load 2>&1 | grep -q 'module p2pmem not found
 mv /tmp/modules.away /lib/modules/$(uname -r)
 refute "p2pmem unload: refused while not loaded" p2pmem unload
 check "... and says so" sh -c "p2pmem unload 2>&1 | grep -q 'p2pmem is not loaded'"
+# With no p2p memory, list says so and how to get some, on stderr (stdout
+# stays what a script parses: nothing, or [] with --json); none is an
+# answer, not a failure: status 0.
+rc=0; p2pmem list >/tmp/list.out 2>/tmp/list.err || rc=$?
+sed 's/^/#   /' /tmp/list.err
+is "p2pmem list, module not loaded: status 0" "$rc" 0
+is "... nothing on stdout" "$(cat /tmp/list.out)" ""
+check "... says on stderr there is no p2p memory and to load the module" \
+	sh -c "grep -q 'no p2p memory' /tmp/list.err && grep -q 'p2pmem load' /tmp/list.err"
+is "p2pmem --json list, module not loaded: []" "$(p2pmem --json list 2>/dev/null)" "[]"
+check "p2pmem load adopt=0 nvme_cmb=0: loaded, nothing bound" p2pmem load adopt=0 nvme_cmb=0
+rc=0; p2pmem list >/tmp/list.out 2>/tmp/list.err || rc=$?
+sed 's/^/#   /' /tmp/list.err
+is "p2pmem list, no device bound: status 0" "$rc" 0
+is "... nothing on stdout" "$(cat /tmp/list.out)" ""
+check "... says on stderr how to give it memory (bind --bar, ids=/bars=, an NVMe CMB)" \
+	sh -c "grep -q 'no p2p memory' /tmp/list.err && grep -q 'p2pmem bind BDF --bar N' /tmp/list.err &&
+		grep -q 'ids=' /tmp/list.err && grep -q 'bars=' /tmp/list.err && grep -q 'CMB' /tmp/list.err"
+is "p2pmem list --json, no device bound: []" "$(p2pmem list --json 2>/dev/null)" "[]"
+[ -d /sys/module/p2pmem ] && rmmod p2pmem
+# Usage errors are status 2, for every command.
+for a in "list --bogus" "list extra" "info" "check" "bind" "unload extra" "--bogus list"; do
+	rc=0; p2pmem $a >/dev/null 2>&1 || rc=$?
+	is "p2pmem $a: a usage error (status 2)" "$rc" 2
+done
 refute "p2pmem load bogus=1: an unknown parameter is refused" p2pmem load bogus=1
 check "... naming the parameters the module has" sh -c "p2pmem load bogus=1 2>&1 | grep -q 'unknown parameter \"bogus\" (the module has: .*ids'"
 refute "p2pmem load ids=zzzz: a bad value is refused by the module" p2pmem load adopt=0 nvme_cmb=0 ids=zzzz
@@ -64,6 +89,11 @@ set -- $(p2pmem list | grep "^$C ")
 is "p2pmem list: name, PCI, id, provider, backend, size, available, node" "$*" \
 	"$C $IV 1af4:1110 p2pmem-pci $BACKEND $((IV_SIZE >> 20)) MiB $((IV_SIZE >> 20)) MiB $(cat /sys/bus/pci/devices/$IV/numa_node)"
 check "p2pmem --json list" sh -c "p2pmem --json list | grep -q '\"name\":\"$C\",\"pci\":\"$IV\",\"vendor\":\"1af4\",\"device\":\"1110\",\"provider\":\"p2pmem-pci\",\"backend\":\"$BACKEND\",\"size\":$IV_SIZE'"
+# Global options go where users type them: after the command too.
+is "p2pmem list --json: the same as p2pmem --json list" "$(p2pmem list --json 2>&1)" "$(p2pmem --json list 2>&1)"
+check "... which lists $C" sh -c "p2pmem list --json | grep -q '\"name\":\"$C\",\"pci\":\"$IV\"'"
+is "p2pmem list -t --json: the same as p2pmem --json list -t" "$(p2pmem list -t --json 2>&1 | md5sum)" "$(p2pmem --json list -t 2>&1 | md5sum)"
+check "p2pmem info $C --json: JSON" sh -c "p2pmem info $C --json | grep -q '^{\"name\":\"$C\",'"
 p2pmem list -t > /tmp/tree
 sed 's/^/#   /' /tmp/tree
 check "p2pmem list -t: the ivshmem carries $C, under its switch port" \
@@ -137,6 +167,7 @@ kill -USR1 $EP; wait $EP
 # --json output is JSON whatever the strings hold.
 for a in "list" "list -t" "info $C" "check $NVPCI"; do
 	check "p2pmem --json $a is valid JSON" sh -c "p2pmem --json $a | json_check"
+	check "p2pmem $a --json is valid JSON" sh -c "p2pmem $a --json | json_check"
 done
 if [ $P2P_DATA = yes ]; then
 	# A --nvme path (a symlink to the namespace) with a quote, a backslash,
@@ -146,8 +177,9 @@ if [ $P2P_DATA = yes ]; then
 	p2pmem --json test $C --nvme "$W" > /tmp/json.test 2>/dev/null
 	sed 's/^/#   /' /tmp/json.test
 	check "p2pmem --json test with such a --nvme path prints valid JSON" sh -c "json_check < /tmp/json.test"
-	check "... with the path escaped (\\\", \\\\, \\t, \\u0001, \\ufffd)" \
-		grep -qF '"nvme":"/tmp/q\"b\\t\t\u0001\ufffd"' /tmp/json.test
+	# (json-c writes U+FFFD as its UTF-8 bytes, not as \ufffd.)
+	check "... with the path escaped (\\\", \\\\, \\t, \\u0001) and U+FFFD for the byte that is not UTF-8" \
+		grep -qF "$(printf '"nvme":"/tmp/q\\"b\\\\t\\t\\u0001\357\277\275"')" /tmp/json.test
 	rm -f "$W"
 else
 	skip "p2pmem --json test with a hostile --nvme path" "QEMU's IOMMU cannot route the direct bus address the kernel backend gives the NVMe"
