@@ -348,22 +348,6 @@ static void p2pmem_reach_decide(struct pci_dev *provider,
 	}
 }
 
-static const char *p2pmem_reason_name(enum p2pmem_reach_reason reason)
-{
-	switch (reason) {
-	case P2PMEM_REACH_NO_COMMON_BRIDGE:
-		return "no-common-bridge";
-	case P2PMEM_REACH_ACS_REDIRECT:
-		return "acs-redirect";
-	case P2PMEM_REACH_IOMMU_TRANSLATED:
-		return "iommu-translated";
-	case P2PMEM_REACH_KERNEL_REFUSED:
-		return "kernel-refused";
-	default:
-		return "none";
-	}
-}
-
 /* One line: the client, the route and how it was decided. */
 static void p2pmem_reach_format(char *buf, size_t len, struct pci_dev *provider,
 				struct pci_dev *client,
@@ -380,11 +364,11 @@ static void p2pmem_reach_format(char *buf, size_t len, struct pci_dev *provider,
 		break;
 	case P2PMEM_REACH_HOST_BRIDGE:
 		n += scnprintf(buf + n, len - n, "host-bridge distance=%d reason=%s",
-			       r->distance, p2pmem_reason_name(r->reason));
+			       r->distance, p2pmem_reach_reason_name(r->reason));
 		break;
 	case P2PMEM_REACH_UNSUPPORTED:
 		n += scnprintf(buf + n, len - n, "unsupported reason=%s",
-			       p2pmem_reason_name(r->reason));
+			       p2pmem_reach_reason_name(r->reason));
 		break;
 	}
 	if (r->acs_count)

@@ -28,6 +28,28 @@ enum p2pmem_reach_reason {
 	P2PMEM_REACH_KERNEL_REFUSED = 4,	/* the kernel's p2pdma core says no */
 };
 
+/*
+ * The name sysfs "reach" prints for a reason ("reason=..."), the one
+ * libp2pmem and the CLI print too: one table for both sides.
+ */
+static inline const char *p2pmem_reach_reason_name(__u32 reason)
+{
+	switch (reason) {
+	case P2PMEM_REACH_REASON_NONE:
+		return "none";
+	case P2PMEM_REACH_NO_COMMON_BRIDGE:
+		return "no-common-bridge";
+	case P2PMEM_REACH_ACS_REDIRECT:
+		return "acs-redirect";
+	case P2PMEM_REACH_IOMMU_TRANSLATED:
+		return "iommu-translated";
+	case P2PMEM_REACH_KERNEL_REFUSED:
+		return "kernel-refused";
+	default:
+		return "unknown";
+	}
+}
+
 /* Bits in p2pmem_reach_query.info. */
 #define P2PMEM_REACH_INFO_KERNEL	(1U << 0)	/* the kernel's p2pdma core decided */
 #define P2PMEM_REACH_INFO_IOMMU		(1U << 1)	/* the client's DMA is translated */

@@ -168,20 +168,7 @@ const char *p2pmem_route_name(enum p2pmem_reach_route route)
 
 const char *p2pmem_reason_name(enum p2pmem_reach_reason reason)
 {
-	switch (reason) {
-	case P2PMEM_REACH_REASON_NONE:
-		return "none";
-	case P2PMEM_REACH_NO_COMMON_BRIDGE:
-		return "no-common-bridge";
-	case P2PMEM_REACH_ACS_REDIRECT:
-		return "acs-redirect";
-	case P2PMEM_REACH_IOMMU_TRANSLATED:
-		return "iommu-translated";
-	case P2PMEM_REACH_KERNEL_REFUSED:
-		return "kernel-refused";
-	default:
-		return "unknown";
-	}
+	return p2pmem_reach_reason_name(reason);
 }
 
 static int better_first(const void *a, const void *b)
