@@ -68,6 +68,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -1066,12 +1067,37 @@ static int nvme_regs(const char *bdf)
 	return 0;
 }
 
+/*
+ * mmap(MAP_PRIVATE) as a task named @comm, which the module refuses and
+ * logs with the task's name: a name is the user's to choose (PR_SET_NAME),
+ * newlines included.
+ */
+static int private_as(const char *dev, const char *comm)
+{
+	void *p;
+	int fd;
+
+	fd = open(dev, O_RDWR);
+	if (fd < 0 || prctl(PR_SET_NAME, comm) < 0) {
+		perror(dev);
+		return 1;
+	}
+	p = mmap(NULL, 1 << 21, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (p != MAP_FAILED || errno != EINVAL) {
+		fprintf(stderr, "mmap(MAP_PRIVATE): %s, want EINVAL\n",
+			p == MAP_FAILED ? strerror(errno) : "mapped");
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char *dev, *copy;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: p2pmem_test mmap|dio|proof|hold|excl|pin|churn|same|zero|kill DEV [NVME] | zap DEV UNBIND PCI | gup DEV URING SPLICE | leak|reach DEV PCI | nvme-enable|nvme-disable|nvme-regs BDF\n");
+		fprintf(stderr, "usage: p2pmem_test mmap|dio|proof|hold|excl|pin|churn|same|zero|kill DEV [NVME] | zap DEV UNBIND PCI | gup DEV URING SPLICE | leak|reach DEV PCI | private DEV COMM | nvme-enable|nvme-disable|nvme-regs BDF\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "nvme-enable"))
@@ -1115,6 +1141,8 @@ int main(int argc, char **argv)
 		return leak(dev, argv[3]);
 	else if (!strcmp(argv[1], "reach") && argc == 4)
 		return reach(dev, argv[3]);
+	else if (!strcmp(argv[1], "private") && argc == 4)
+		return private_as(dev, argv[3]);
 	else
 		return 2;
 	return failures ? 1 : 0;

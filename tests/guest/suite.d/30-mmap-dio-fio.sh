@@ -1,6 +1,12 @@
 # ---- mmap, O_DIRECT, fio ---------------------------------------------------
 setup "insmod ids=1af4:1110" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110
 p2pmem_test mmap /dev/p2pmem0
+# A task's name is its own to set (PR_SET_NAME), newlines included: the
+# module's line about it must not let it start a log line of its own.
+check "mmap(MAP_PRIVATE) by a task named 'x<newline>P2PFORGED' is refused with EINVAL" \
+	p2pmem_test private /dev/p2pmem0 "$(printf 'x\nP2PFORGED')"
+refute "... and that name cannot forge a kernel log line" dmesg_starts P2PFORGED
+check "... it is logged escaped" dmesg_has 'x\\nP2PFORGED'
 if [ $P2P_DATA = yes ]; then
 	p2pmem_test dio /dev/p2pmem0 "$NV"
 	fio --name=p2pmem --filename="$NV" --direct=1 --iomem=mmapshared:/dev/p2pmem0 \
