@@ -12,20 +12,23 @@
  *                       -> core, pci, watch
  *   p2pmem/watch.c      the bus watcher: a PCI bus notifier and retry work
  *                       that ask the finders what p2p memory a device has
- *                       -> nvme, kernel (their finders), core
+ *                       -> nvme, adopt (their finders), core
  *   p2pmem/pci.c        the "p2pmem" PCI driver, a provider -> core
  *   p2pmem/nvme.c       NVMe CMB finder, a provider -> core
- *   p2pmem/kernel.c     the kernel backend (CONFIG_PCI_P2PDMA), and the
- *                       finder of memory the p2pdma core published -> core
+ *   p2pmem/adopt.c      finder of memory other drivers published in the
+ *                       kernel's p2pdma core, a provider -> kernel's
+ *                       find_range/pool helpers, core
  *   p2pmem/core.c       registration, range checks, sysfs, uevent, the one
  *                       place a backend is chosen -> file, topology, and the
  *                       backends through struct p2pmem_backend only
  *   p2pmem/file.c       /dev/p2pmemN: buffers, zeroing, mmap, faults, ioctl
  *                       -> topology, and the backend's ops
  *   p2pmem/native.c     the native backend: own pagemap and pool
+ *   p2pmem/kernel.c     the kernel backend (CONFIG_PCI_P2PDMA): pages from
+ *                       the kernel's p2pdma core
  *   p2pmem/topology.c   sysfs "upstream", "reach"... and the reach ioctl
  *
- * Providers (pci, nvme, kernel's finder) call the core and nothing above
+ * Providers (pci, nvme, adopt) call the core and nothing above
  * it; the core knows no provider.  Each unit documents the objects and
  * locks it owns: struct p2pmem_dev, its teardown and live_sem in core.c;
  * buffers, buf_lock and zero_lock in file.c; the native pool and its drain

@@ -16,7 +16,7 @@
  *     adopted memory, when the owning driver starts to unbind), the cdev
  *     (held by every open file), and one per live buffer (p2pmem/file.c).
  *   - holds a reference on its PCI device, which is its parent in the
- *     device tree (see p2pmem_add_device()) and gets a "device" link too.
+ *     device tree (see p2pmem_add_links()) and gets a "device" link too.
  *   - gets its pages from a backend (struct p2pmem_backend):
  *     native (p2pmem/native.c): owns the ZONE_DEVICE dev_pagemap (devm on
  *       the child, so it cannot outlive it) and the gen_pool of free BAR
@@ -322,26 +322,10 @@ static int p2pmem_check_range(struct pci_dev *pdev, int bar, u64 *size,
  * /sys/class/p2pmem/p2pmemN stays, as a class_compat link, and "device"
  * links to the provider as a class device's would (a bus device gets none).
  */
-static int p2pmem_add_device(struct p2pmem_dev *p2p)
+static int p2pmem_add_links(struct p2pmem_dev *p2p)
 {
-	int ret;
-
-	ret = cdev_device_add(&p2p->cdev, &p2p->dev);
-	if (ret)
-		return ret;
-	ret = sysfs_create_link(&p2p->dev.kobj, &p2p->pdev->dev.kobj, "device");
-	if (ret)
-		goto err_del;
-	ret = p2pmem_compat_class_link(p2pmem_class, &p2p->dev);
-	if (ret)
-		goto err_link;
-	return 0;
-
-err_link:
-	sysfs_remove_link(&p2p->dev.kobj, "device");
-err_del:
-	cdev_device_del(&p2p->cdev, &p2p->dev);
-	return ret;
+	return sysfs_create_link(&p2p->dev.kobj, &p2p->pdev->dev.kobj, "device") ?:
+	       p2pmem_compat_class_link(p2pmem_class, &p2p->dev);
 }
 
 /*
@@ -353,6 +337,7 @@ err_del:
  */
 static void p2pmem_del_device(struct p2pmem_dev *p2p)
 {
+	/* Removing a link that was never made is a no-op (a failed create). */
 	p2pmem_compat_class_unlink(p2pmem_class, &p2p->dev);
 	sysfs_remove_link(&p2p->dev.kobj, "device");
 	cdev_device_del(&p2p->cdev, &p2p->dev);
@@ -422,9 +407,20 @@ static struct p2pmem_dev *p2pmem_create(struct pci_dev *pdev, int bar,
 	p2p->live = true;
 	cdev_init(&p2p->cdev, &p2pmem_fops);
 	p2p->cdev.owner = THIS_MODULE;
-	ret = p2pmem_add_device(p2p);
+	ret = cdev_device_add(&p2p->cdev, &p2p->dev);
 	if (ret)
 		goto err_remove;
+	ret = p2pmem_add_links(p2p);
+	if (ret) {
+		/*
+		 * /dev/p2pmemN exists: someone may have mapped it already.
+		 * Only the whole teardown undoes that (revoke, wait for pins,
+		 * remove the memory before device_del() releases devres).
+		 */
+		p2pmem_pci_err(pdev, "cannot register BAR %d: %d\n", bar, ret);
+		p2pmem_unregister(p2p);
+		return ERR_PTR(ret);
+	}
 
 	dev_info(&p2p->dev, "%s BAR %d: %llu MiB at %pa (%s, %s backend)\n",
 		 pci_name(pdev), bar, size >> 20, &p2p->phys, p2p->provider,
@@ -470,7 +466,7 @@ EXPORT_SYMBOL_GPL(p2pmem_register);
 
 /*
  * Give memory another driver published in the kernel's p2pdma core a
- * p2pmemN (p2pmem_kernel_find_published()); that driver keeps allocating
+ * p2pmemN (p2pmem/adopt.c); that driver keeps allocating
  * from the pool too.
  */
 struct p2pmem_dev *p2pmem_register_published(struct pci_dev *pdev, int bar,

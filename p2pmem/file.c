@@ -370,19 +370,26 @@ static const struct vm_operations_struct p2pmem_vm_ops = {
 	.fault = p2pmem_vm_fault,
 };
 
+/*
+ * A task's name is whatever it set with PR_SET_NAME: escaped, so that it
+ * cannot forge log lines (%*pE takes the length, then the string).
+ */
+#define P2PMEM_COMM(task) \
+	(int)strnlen((task)->comm, sizeof((task)->comm)), (task)->comm
+
 static int p2pmem_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct p2pmem_dev *p2p = file->private_data;
 	struct p2pmem_buf *buf;
 
 	if (!(vma->vm_flags & VM_MAYSHARE)) {
-		dev_info_ratelimited(&p2p->dev, "%s: MAP_PRIVATE is not supported, use MAP_SHARED\n",
-				     current->comm);
+		dev_info_ratelimited(&p2p->dev, "%*pE: MAP_PRIVATE is not supported, use MAP_SHARED\n",
+				     P2PMEM_COMM(current));
 		return -EINVAL;
 	}
 	if (vma->vm_pgoff) {
-		dev_info_ratelimited(&p2p->dev, "%s: mmap offset must be 0\n",
-				     current->comm);
+		dev_info_ratelimited(&p2p->dev, "%*pE: mmap offset must be 0\n",
+				     P2PMEM_COMM(current));
 		return -EINVAL;
 	}
 

@@ -198,7 +198,7 @@ extern const struct p2pmem_backend p2pmem_kernel_backend;
 extern const struct p2pmem_backend p2pmem_kernel_adopted_backend;
 
 /*
- * Finders (p2pmem/nvme.c, p2pmem/kernel.c) answer the bus watcher: what
+ * Finders (p2pmem/nvme.c, p2pmem/adopt.c) answer the bus watcher: what
  * p2p memory a device bound to some other driver has.  ->find() registers
  * it through the core and returns the p2pmemN, NULL when there is none,
  * or an ERR_PTR(); -EAGAIN asks to be asked again later.  Called with the
@@ -209,7 +209,16 @@ struct p2pmem_finder {
 	struct p2pmem_dev *(*find)(struct pci_dev *pdev);
 };
 extern const struct p2pmem_finder p2pmem_nvme_finder;
-extern const struct p2pmem_finder p2pmem_kernel_finder;
+extern const struct p2pmem_finder p2pmem_adopt_finder;
+
+/*
+ * p2pmem/kernel.c, for p2pmem/adopt.c: where the p2pdma pagemap in @pdev's
+ * BARs lies, and the p2pdma core's pool for it once checked against it.
+ */
+bool p2pmem_kernel_find_range(struct pci_dev *pdev, int *bar, u64 *offset,
+			       u64 *len);
+struct gen_pool *p2pmem_kernel_pool(struct pci_dev *pdev, int bar,
+				    u64 offset, u64 len, bool *published);
 
 /* p2pmem/topology.c: sysfs "upstream", "acs_redirect", "host_bridge", "reach". */
 extern const struct attribute_group p2pmem_topology_group;

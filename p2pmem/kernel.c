@@ -21,9 +21,11 @@
  *
  * Drivers also register p2p memory with the p2pdma core themselves (nvme
  * does it for a CMB that supports data) and publish it for other drivers.
- * p2pmem_kernel_finder finds such memory for the bus watcher (adopt=) and
- * registers it through the core, which serves it with
- * p2pmem_kernel_adopted_backend.
+ * p2pmem/adopt.c finds such memory (with p2pmem_kernel_find_range() and
+ * p2pmem_kernel_pool() from here) and registers it through the core, which
+ * serves it with p2pmem_kernel_adopted_backend.  This unit calls nothing
+ * of the module's but the compat unit: the core reaches it through the
+ * backend ops only.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #define dev_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -43,8 +45,8 @@
  * only.  ZONE_DEVICE ranges start and end on subsection boundaries, so
  * probing one pfn per subsection finds any of them.
  */
-static bool p2pmem_kernel_find_range(struct pci_dev *pdev, int *bar, u64 *offset,
-			      u64 *len)
+bool p2pmem_kernel_find_range(struct pci_dev *pdev, int *bar, u64 *offset,
+			       u64 *len)
 {
 	const u64 step = PAGES_PER_SUBSECTION << PAGE_SHIFT;
 	int i;
@@ -93,9 +95,8 @@ static bool p2pmem_kernel_find_range(struct pci_dev *pdev, int *bar, u64 *offset
  * CPU's worker, which does not hold the device lock itself) or it holds
  * the device lock.
  */
-static struct gen_pool *p2pmem_kernel_pool(struct pci_dev *pdev, int bar,
-					   u64 offset, u64 len,
-					   bool *published)
+struct gen_pool *p2pmem_kernel_pool(struct pci_dev *pdev, int bar,
+				    u64 offset, u64 len, bool *published)
 {
 	struct p2pmem_compat_p2pdma_head *head;
 	unsigned long va = (unsigned long)phys_to_virt(pci_resource_start(pdev, bar) + offset);
@@ -251,47 +252,4 @@ const struct p2pmem_backend p2pmem_kernel_adopted_backend = {
 	.take_next = p2pmem_kernel_take_next,
 	.put_page = p2pmem_kernel_put_page,
 	.avail = p2pmem_kernel_avail,
-};
-
-/* ---- finder: memory other drivers published --------------------------- */
-
-static bool adopt = true;
-module_param(adopt, bool, 0444);
-MODULE_PARM_DESC(adopt, "Give p2p memory that other drivers published (e.g. NVMe CMBs) a p2pmemN too; kernels with CONFIG_PCI_P2PDMA only (default: on)");
-
-/*
- * Memory another driver published.  The pagemap is found through public
- * interfaces first; only then is the core's private state looked at, and
- * only if it matches (p2pmem_kernel_pool()).
- */
-static struct p2pmem_dev *p2pmem_kernel_find_published(struct pci_dev *pdev)
-{
-	struct gen_pool *pool;
-	bool published;
-	u64 offset, len;
-	int bar;
-
-	device_lock_assert(&pdev->dev);
-	if (!p2pmem_kernel_find_range(pdev, &bar, &offset, &len))
-		return NULL;
-	pool = p2pmem_kernel_pool(pdev, bar, offset, len, &published);
-	if (!pool || !published)
-		return NULL;
-	if (gen_pool_size(pool) != len) {
-		pci_info(pdev, "not adopting its p2p memory: it is not one range in one BAR\n");
-		return NULL;
-	}
-	return p2pmem_register_published(pdev, bar, len, offset,
-					 pdev->dev.driver->name);
-}
-
-/* Only where the p2pdma core serves p2pmem_register() too. */
-static bool p2pmem_kernel_finder_enabled(void)
-{
-	return adopt && !p2pmem_core_native();
-}
-
-const struct p2pmem_finder p2pmem_kernel_finder = {
-	.enabled = p2pmem_kernel_finder_enabled,
-	.find = p2pmem_kernel_find_published,
 };

@@ -188,7 +188,7 @@ static struct p2pmem_dev *p2pmem_nvme_cmb(struct pci_dev *pdev)
 
 /*
  * Only where p2pmem_register() uses the native backend: with the p2pdma
- * core the nvme driver registers its CMB itself (p2pmem_kernel_finder).
+ * core the nvme driver registers its CMB itself (p2pmem_adopt_finder).
  */
 static bool p2pmem_nvme_finder_enabled(void)
 {

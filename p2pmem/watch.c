@@ -4,7 +4,7 @@
  * bind it asks the finders what p2p memory the device has; a finder
  * registers what it finds through the core and hands back the p2pmemN,
  * which the watcher removes again when the driver unbinds:
- *   - p2pmem_kernel_finder (p2pmem/kernel.c), on kernels with
+ *   - p2pmem_adopt_finder (p2pmem/adopt.c), on kernels with
  *     CONFIG_PCI_P2PDMA: memory drivers registered with the kernel's
  *     p2pdma core and published themselves (nvme does it for a CMB that
  *     supports data), served by the kernel backend (adopt=);
@@ -59,7 +59,7 @@
 
 /* Asked in this order; the first that finds memory wins. */
 static const struct p2pmem_finder *const p2pmem_finders[] = {
-	&p2pmem_kernel_finder,
+	&p2pmem_adopt_finder,
 	&p2pmem_nvme_finder,
 };
 
@@ -132,6 +132,9 @@ static struct p2pmem_dev *p2pmem_adopt_find(struct pci_dev *pdev)
  * Bound to a driver of this module (p2pmem/pci.c): that driver registered
  * the device's memory itself.
  */
+#ifndef MODULE
+#error "p2pmem is built as a module only: built in, THIS_MODULE would be NULL, the owner of every built-in driver (see p2pmem_adopt_own_driver())"
+#endif
 static bool p2pmem_adopt_own_driver(struct pci_dev *pdev)
 {
 	return pdev->dev.driver->owner == THIS_MODULE;
@@ -256,7 +259,6 @@ static void p2pmem_adopt_or_retry(struct pci_dev *pdev)
 	if (p2pmem_adopt_one(pdev) == -EAGAIN)
 		p2pmem_retry_add(pdev);
 }
-
 
 static void p2pmem_unadopt_one(struct pci_dev *pdev)
 {
