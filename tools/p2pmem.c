@@ -707,9 +707,16 @@ static int info_collect(const char *name, struct info_rec *r)
 	ret = p2pmem_get_info(name, &r->d);
 	if (ret)
 		return ret;
-	for (i = 0; i < N_INFO_ATTRS; i++)
-		r->has[i] = !sysfs_read(r->val[i], sizeof(r->val[i]),
-					SYSFS_P2PMEM_CLASS "/%s/%s", r->d.name, info_attrs[i]);
+	for (i = 0; i < N_INFO_ATTRS; i++) {
+		ret = sysfs_read(r->val[i], sizeof(r->val[i]),
+				 SYSFS_P2PMEM_CLASS "/%s/%s", r->d.name, info_attrs[i]);
+		r->has[i] = !ret;
+		/* Left out, not cut short; and said, not left out silently. */
+		if (ret == -EOVERFLOW)
+			fail("info: %s: %s longer than %zu bytes, left out", r->d.name,
+			     info_attrs[i], sizeof(r->val[i]) - 1);
+	}
+	ret = 0;
 	/* Several lines: the one attribute sysfs_read() does not fit. */
 	snprintf(path, sizeof(path), SYSFS_P2PMEM_CLASS "/%s/upstream", r->d.name);
 	f = fopen(path, "re");
