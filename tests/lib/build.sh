@@ -147,6 +147,7 @@ host_cli_json() {
 	[ $rc = 0 ] || sed 's/^/#   /' "$OUT/json_check.log"
 	result $rc "[host] CLI JSON: the document of every case is valid JSON (json_check)"
 	host_sysfs
+	host_reach_line
 	host_cli
 }
 
@@ -157,6 +158,16 @@ host_sysfs() {
 	"$OUT/sysfs_test" >"$OUT/sysfs_test.log" 2>&1 || rc=$?
 	host_tap "sysfs reader" <"$OUT/sysfs_test.log"
 	result "$([ $rc = 0 ] && echo 0 || echo 1)" "[host] sysfs reader: the test ran to the end (status $rc)"
+}
+
+# host_reach_line: libp2pmem's reach line under AddressSanitizer, on a
+# verdict[] the kernel filled to its end without a NUL.
+host_reach_line() {
+	local rc=0
+	"$OUT/reach_line_test" >"$OUT/reach_line_test.log" 2>&1 || rc=$?
+	host_tap "libp2pmem reach" <"$OUT/reach_line_test.log"
+	[ $rc = 0 ] || grep -E 'ERROR: AddressSanitizer|READ of size|#[01] ' "$OUT/reach_line_test.log" | sed 's/^/#   /'
+	result "$([ $rc = 0 ] && echo 0 || echo 1)" "[host] libp2pmem reach: the test ran to the end (status $rc)"
 }
 
 # host_cli: the CLI built for the host, where p2pmem is not loaded ("list"
