@@ -25,13 +25,19 @@ static inline json_object *json_str(const char *s)
 	return o;
 }
 
-/* @o on one line of @f, as compact as JSON goes; drops @o.  0 or -1. */
+/*
+ * @o on one line of @f, as compact as JSON goes; drops @o.  0, or -1 when
+ * out of memory.  A write error stays in @f's error flag, for the CLI to
+ * report once at exit (stdio may only meet it then).
+ */
 static inline int json_print(FILE *f, json_object *o)
 {
 	const char *s = o ? json_object_to_json_string_ext(o,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
-	int ret = s && fprintf(f, "%s\n", s) >= 0 ? 0 : -1;
+	int ret = s ? 0 : -1;
 
+	if (s)
+		fprintf(f, "%s\n", s);
 	json_object_put(o);
 	return ret;
 }

@@ -119,7 +119,9 @@ static int open_node(const char *name)
 int p2pmem_reach(const char *name, const char *pci, struct p2pmem_verdict *v)
 {
 	struct p2pmem_reach_query q;
+	const char *nl;
 	int fd, ret = 0;
+	size_t n;
 
 	memset(v, 0, sizeof(*v));
 	if (!pci || strlen(pci) >= sizeof(q.pci))
@@ -149,7 +151,13 @@ int p2pmem_reach(const char *name, const char *pci, struct p2pmem_verdict *v)
 	}
 	v->reason = q.reason;
 	v->info = q.info;
-	snprintf(v->line, sizeof(v->line), "%.*s", (int)strcspn(q.verdict, "\n"),
+	/*
+	 * Its first line, within the field: a kernel answer may fill
+	 * verdict[] to its end without a NUL.
+	 */
+	n = strnlen(q.verdict, sizeof(q.verdict));
+	nl = memchr(q.verdict, '\n', n);
+	snprintf(v->line, sizeof(v->line), "%.*s", (int)(nl ? (size_t)(nl - q.verdict) : n),
 		 q.verdict);
 	return 0;
 }

@@ -707,9 +707,16 @@ static int info_collect(const char *name, struct info_rec *r)
 	ret = p2pmem_get_info(name, &r->d);
 	if (ret)
 		return ret;
-	for (i = 0; i < N_INFO_ATTRS; i++)
-		r->has[i] = !sysfs_read(r->val[i], sizeof(r->val[i]),
-					SYSFS_P2PMEM_CLASS "/%s/%s", r->d.name, info_attrs[i]);
+	for (i = 0; i < N_INFO_ATTRS; i++) {
+		ret = sysfs_read(r->val[i], sizeof(r->val[i]),
+				 SYSFS_P2PMEM_CLASS "/%s/%s", r->d.name, info_attrs[i]);
+		r->has[i] = !ret;
+		/* Left out, not cut short; and said, not left out silently. */
+		if (ret == -EOVERFLOW)
+			fail("info: %s: %s longer than %zu bytes, left out", r->d.name,
+			     info_attrs[i], sizeof(r->val[i]) - 1);
+	}
+	ret = 0;
 	/* Several lines: the one attribute sysfs_read() does not fit. */
 	snprintf(path, sizeof(path), SYSFS_P2PMEM_CLASS "/%s/upstream", r->d.name);
 	f = fopen(path, "re");
@@ -1341,10 +1348,13 @@ static int usage_of(const struct cmd *c, const char *what)
 }
 
 /*
- * Options anywhere on the line (getopt_long permutes): "p2pmem list --json"
- * is "p2pmem --json list".  Each command then takes only its own.
+ * Options anywhere on the line: "p2pmem list --json" is "p2pmem --json
+ * list".  getopt_long() returns the other arguments in order ("-" in the
+ * optstring), collected here, rather than permuting argv, which it does
+ * not do when POSIXLY_CORRECT is set.  Each command then takes only its
+ * own options.  @args has room for argc entries.
  */
-int main(int argc, char **argv)
+static int run(int argc, char **argv, char **args)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -1361,10 +1371,11 @@ int main(int argc, char **argv)
 	const struct cmd *c = NULL;
 	bool help = false;
 	size_t i;
-	int opt, n;
+	int opt, n = 0;
 
-	while ((opt = getopt_long(argc, argv, "ht", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "-ht", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 1: args[n++] = optarg; break;	/* the command, its arguments */
 		case 'j': o.json = true; break;
 		case 'h': help = true; break;
 		case 't': o.tree = true; o.given |= OPT_TREE; break;
@@ -1376,12 +1387,14 @@ int main(int argc, char **argv)
 		default: return usage(stderr);	/* getopt said what */
 		}
 	}
-	if (optind < argc) {
+	while (optind < argc)	/* after "--": arguments, whatever they look like */
+		args[n++] = argv[optind++];
+	if (n) {
 		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]) && !c; i++)
-			if (!strcmp(argv[optind], cmds[i].name))
+			if (!strcmp(args[0], cmds[i].name))
 				c = &cmds[i];
 		if (!c) {
-			fail("unknown command \"%s\"", argv[optind]);
+			fail("unknown command \"%s\"", args[0]);
 			return usage(stderr);
 		}
 	}
@@ -1395,8 +1408,32 @@ int main(int argc, char **argv)
 		return usage(stderr);
 	if (o.given & ~c->opts)
 		return usage_of(c, "an option it does not take");
-	n = argc - optind - 1;
+	n--;
 	if (n < c->min || (c->max >= 0 && n > c->max))
 		return usage_of(c, n < c->min ? "missing argument" : "too many arguments");
-	return c->fn(&o, n, argv + optind + 1);
+	return c->fn(&o, n, args + 1);
+}
+
+int main(int argc, char **argv)
+{
+	char **args = calloc(argc + 1, sizeof(*args));
+	int ret, bad;
+
+	if (!args)
+		return fail("out of memory");
+	ret = run(argc, argv, args);
+	free(args);
+	/*
+	 * What a command printed is only written now, or was lost on the way
+	 * (a full disk, /dev/full): a failure like any other, said on stderr.
+	 */
+	bad = ferror(stdout);
+	errno = 0;
+	if (fclose(stdout) == EOF || bad) {
+		fail("write error on standard output%s%s", errno ? ": " : "",
+		     errno ? strerror(errno) : "");
+		if (!ret)
+			ret = 1;
+	}
+	return ret;
 }

@@ -24,8 +24,21 @@ static int vread(char *buf, size_t len, const char *fmt, va_list ap)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	if (!fgets(buf, (int)len, f))
+	if (!fgets(buf, (int)len, f)) {
 		ret = ferror(f) ? -EIO : -ENODATA;
+	} else if (!strchr(buf, '\n')) {
+		/*
+		 * fgets() stopped at the end of the buffer or of the file: a
+		 * value that fills the buffer exactly ends there, one that is
+		 * longer would be acted on cut short.
+		 */
+		int c = getc(f);
+
+		if (c != EOF && c != '\n')
+			ret = -EOVERFLOW;
+		else if (c == EOF && ferror(f))
+			ret = -EIO;
+	}
 	fclose(f);
 	if (ret)
 		buf[0] = '\0';
@@ -56,9 +69,15 @@ int sysfs_read_ull(unsigned long long *v, const char *fmt, ...)
 	va_end(ap);
 	if (ret)
 		return ret;
+	/*
+	 * The whole value, digits first: strtoull() would take "-1" as
+	 * ULLONG_MAX and skip leading blanks, and stops at trailing junk.
+	 */
+	if (!(buf[0] >= '0' && buf[0] <= '9'))
+		return -EINVAL;
 	errno = 0;
 	*v = strtoull(buf, &end, 0);
-	return errno || end == buf ? -EINVAL : 0;
+	return errno || *end ? -EINVAL : 0;
 }
 
 int sysfs_write(const char *path, const char *s)

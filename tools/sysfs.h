@@ -18,13 +18,18 @@
 /*
  * The first line of the file at the path printf(@fmt, ...) makes, without
  * its newline, in @buf.  0, or a negative errno (-ENODATA for an empty
- * file, -ENAMETOOLONG for a path that does not fit); on failure @buf is
- * empty, so that no caller acts on a value it did not get.
+ * file, -EOVERFLOW for a line longer than @len - 1, -ENAMETOOLONG for a
+ * path that does not fit); on failure @buf is empty, so that no caller
+ * acts on a value it did not get, nor on part of one.
  */
 int sysfs_read(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* An unsigned number (decimal or 0x hex) read as sysfs_read() reads. */
+/*
+ * An unsigned number (decimal, 0x hex or 0 octal) read as sysfs_read()
+ * reads: the whole line must be the number (-EINVAL for a sign, a blank
+ * or anything after it).
+ */
 int sysfs_read_ull(unsigned long long *v, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

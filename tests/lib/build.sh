@@ -146,4 +146,49 @@ host_cli_json() {
 	"$OUT/json_check" <"$OUT/cli_json_test.json" >"$OUT/json_check.log" 2>&1 && rc=0 || rc=1
 	[ $rc = 0 ] || sed 's/^/#   /' "$OUT/json_check.log"
 	result $rc "[host] CLI JSON: the document of every case is valid JSON (json_check)"
+	host_sysfs
+	host_reach_line
+	host_cli
+}
+
+# host_sysfs: the tools' one sysfs reader (tools/sysfs.c) on temporary
+# files: empty, exact fit, a line longer than the buffer, numbers to refuse.
+host_sysfs() {
+	local rc=0
+	"$OUT/sysfs_test" >"$OUT/sysfs_test.log" 2>&1 || rc=$?
+	host_tap "sysfs reader" <"$OUT/sysfs_test.log"
+	result "$([ $rc = 0 ] && echo 0 || echo 1)" "[host] sysfs reader: the test ran to the end (status $rc)"
+}
+
+# host_reach_line: libp2pmem's reach line under AddressSanitizer, on a
+# verdict[] the kernel filled to its end without a NUL.
+host_reach_line() {
+	local rc=0
+	"$OUT/reach_line_test" >"$OUT/reach_line_test.log" 2>&1 || rc=$?
+	host_tap "libp2pmem reach" <"$OUT/reach_line_test.log"
+	[ $rc = 0 ] || grep -E 'ERROR: AddressSanitizer|READ of size|#[01] ' "$OUT/reach_line_test.log" | sed 's/^/#   /'
+	result "$([ $rc = 0 ] && echo 0 || echo 1)" "[host] libp2pmem reach: the test ran to the end (status $rc)"
+}
+
+# host_cli: the CLI built for the host, where p2pmem is not loaded ("list"
+# still runs: [] or the host's devices, status 0): a failed write to stdout
+# is an error, and options follow the command whatever the environment.
+host_cli() {
+	local t=$OUT/host-tools rc out a
+	if ! make -s -C "$ROOT/tools" OUT="$t" >"$OUT/host-tools.log" 2>&1; then
+		sed 's/^/#   /' "$OUT/host-tools.log" | tail -n 20
+		result 1 "[host] CLI: the tools build on the host"
+		return
+	fi
+	out=$(LD_LIBRARY_PATH=$t "$t/p2pmem" list --json 2>"$OUT/host-cli.err") && rc=0 || rc=$?
+	case $rc:$out in 0:"["*) rc=0 ;; *) echo "# got status $rc: $out"; sed 's/^/#   /' "$OUT/host-cli.err"; rc=1 ;; esac
+	result $rc "[host] CLI: p2pmem list --json prints a JSON array, status 0"
+	out=$(POSIXLY_CORRECT=1 LD_LIBRARY_PATH=$t "$t/p2pmem" list --json 2>"$OUT/host-cli.err") && rc=0 || rc=$?
+	case $rc:$out in 0:"["*) rc=0 ;; *) echo "# got status $rc: $out"; sed 's/^/#   /' "$OUT/host-cli.err"; rc=1 ;; esac
+	result $rc "[host] CLI: with POSIXLY_CORRECT=1, p2pmem list --json takes --json after the command"
+	for a in "list --json" "list -t --json" "list -t"; do
+		LD_LIBRARY_PATH=$t "$t/p2pmem" $a >/dev/full 2>"$OUT/host-cli.err" && rc=0 || rc=$?
+		[ $rc != 0 ] && [ -s "$OUT/host-cli.err" ] && rc=0 || { echo "# got status $rc"; rc=1; }
+		result $rc "[host] CLI: p2pmem $a >/dev/full fails with a message (lost output is an error)"
+	done
 }

@@ -44,7 +44,7 @@ build_initramfs() {
 	local pr=$PKG/root
 	LD_LIBRARY_PATH=$pr/usr/lib/x86_64-linux-gnu copy_with_libs "$r" "$pr/usr/bin/p2pmem"
 	mv "$r$pr/usr/bin/p2pmem" "$r/bin/p2pmem"
-	mv "$r$pr/usr/lib/x86_64-linux-gnu/libp2pmem.so.1" "$r/lib/x86_64-linux-gnu/"
+	mv "$r$pr/usr/lib/x86_64-linux-gnu/libp2pmem.so.2" "$r/lib/x86_64-linux-gnu/"
 	rm -rf "${r:?}$PKG"
 	copy_with_libs "$r" /bin/udevadm
 	install -d "$r/lib/systemd" "$r/lib/udev/rules.d" "$r/etc" "$r/run"

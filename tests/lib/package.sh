@@ -23,7 +23,7 @@ build_package() {
 	local f missing=
 	for f in usr/bin/p2pmem usr/share/man/man1/p2pmem.1.gz \
 		usr/lib/udev/rules.d/60-p2pmem.rules usr/lib/udev/p2pmem-serial \
-		usr/lib/x86_64-linux-gnu/libp2pmem.so.1 usr/include/libp2pmem.h \
+		usr/lib/x86_64-linux-gnu/libp2pmem.so.2 usr/include/libp2pmem.h \
 		usr/lib/x86_64-linux-gnu/pkgconfig/libp2pmem.pc \
 		"usr/src/p2pmem-$(dpkg-deb -f "$deb" Version)/dkms.conf"; do
 		[ -e "$PKG/root/$f" ] || missing="$missing $f"

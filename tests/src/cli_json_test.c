@@ -46,5 +46,5 @@ int main(void)
 		json_object_object_add(all, cases[i].what, s);
 	}
 	fprintf(stderr, "1..%zu\n", n);
-	return json_print(stdout, all) || bad;
+	return json_print(stdout, all) || fflush(stdout) || ferror(stdout) || bad;
 }
