@@ -126,13 +126,21 @@ host_tap() {
 	done
 }
 
+# host_run NAME PROG: a host test program in $OUT, its TAP reported under
+# NAME, and whether it ran to the end (a crash or an AddressSanitizer stop
+# shows its first lines).
+host_run() {
+	local rc=0
+	"$OUT/$2" >"$OUT/$2.log" 2>&1 || rc=$?
+	host_tap "$1" <"$OUT/$2.log"
+	[ $rc = 0 ] || grep -E 'ERROR: AddressSanitizer|READ of size|#[01] ' "$OUT/$2.log" | sed 's/^/#   /'
+	result "$([ $rc = 0 ] && echo 0 || echo 1)" "[host] $1: the test ran to the end (status $rc)"
+}
+
 # host_decoder: the module's NVMe CMB decoder (p2pmem/nvme_cmb.h), built
 # for the host, on the spec's edge cases.
 host_decoder() {
-	local rc=0
-	"$OUT/nvme_cmb_test" >"$OUT/nvme_cmb_test.log" 2>&1 || rc=$?
-	host_tap "CMB decoder" <"$OUT/nvme_cmb_test.log"
-	result "$([ $rc = 0 ] && echo 0 || echo 1)" "[host] CMB decoder: the test ran to the end (status $rc)"
+	host_run "CMB decoder" nvme_cmb_test
 }
 
 # host_cli_json: the CLI's JSON strings (tools/json.h) on hostile bytes,
@@ -154,20 +162,13 @@ host_cli_json() {
 # host_sysfs: the tools' one sysfs reader (tools/sysfs.c) on temporary
 # files: empty, exact fit, a line longer than the buffer, numbers to refuse.
 host_sysfs() {
-	local rc=0
-	"$OUT/sysfs_test" >"$OUT/sysfs_test.log" 2>&1 || rc=$?
-	host_tap "sysfs reader" <"$OUT/sysfs_test.log"
-	result "$([ $rc = 0 ] && echo 0 || echo 1)" "[host] sysfs reader: the test ran to the end (status $rc)"
+	host_run "sysfs reader" sysfs_test
 }
 
 # host_reach_line: libp2pmem's reach line under AddressSanitizer, on a
 # verdict[] the kernel filled to its end without a NUL.
 host_reach_line() {
-	local rc=0
-	"$OUT/reach_line_test" >"$OUT/reach_line_test.log" 2>&1 || rc=$?
-	host_tap "libp2pmem reach" <"$OUT/reach_line_test.log"
-	[ $rc = 0 ] || grep -E 'ERROR: AddressSanitizer|READ of size|#[01] ' "$OUT/reach_line_test.log" | sed 's/^/#   /'
-	result "$([ $rc = 0 ] && echo 0 || echo 1)" "[host] libp2pmem reach: the test ran to the end (status $rc)"
+	host_run "libp2pmem reach" reach_line_test
 }
 
 # host_cli: the CLI built for the host, where p2pmem is not loaded ("list"
