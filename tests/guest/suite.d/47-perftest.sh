@@ -75,7 +75,7 @@ pt_bwline() {
 
 # pt_bw write|read: one run with the server's buffer in p2pmem.
 pt_bw() {
-	local v=$1 t=ib_$1_bw sp base vaddr t0
+	local v=$1 t=ib_$1_bw sp base vaddr t0 st
 	local so=/tmp/pt-$1-server.out co=/tmp/pt-$1-client.out sb=/tmp/pt-$1-server.bin cb=/tmp/pt-$1-client.buf
 	t0=$(date +%s)
 	rm -f $cb && truncate -s $PT_LEN $cb
@@ -83,7 +83,10 @@ pt_bw() {
 	sp=$!
 	wait_for 100 pt_listening
 	timeout 120 $t $PT_ARGS --mmap=$cb $PT_IP >$co 2>&1
-	is "$t: the client (its buffer a tmpfs file) connects to the server (its buffer /dev/$PT) and runs" $? 0
+	st=$?
+	is "$t: the client (its buffer a tmpfs file) connects to the server (its buffer /dev/$PT) and runs" $st 0
+	# What each side said, when they failed (the files are gone with the VM).
+	[ $st = 0 ] || { sed 's/^/#   client: /' $co | tail -n 15; sed 's/^/#   server: /' $so | tail -n 15; }
 	check "... $PT_N iterations of $PT_S bytes, bandwidth reported" pt_bwline $co
 	# The transfer is over; the server waits (--wait_destroy) with its MR.
 	set -- $(grep " /dev/$PT\$" /proc/$sp/maps 2>/dev/null | tr '-' ' ')
