@@ -92,7 +92,8 @@ pt_bw() {
 	st=$?
 	is "$t: the client (its buffer a tmpfs file) connects to the server (its buffer /dev/$PT) and runs" $st 0
 	# What each side said, when they failed (the files are gone with the VM).
-	[ $st = 0 ] || { sed 's/^/#   client: /' $co | tail -n 15; sed 's/^/#   server: /' $so | tail -n 15; }
+	# Whole: stderr is unbuffered, so perftest's error comes first.
+	[ $st = 0 ] || { sed 's/^/#   client: /' $co | head -n 60; sed 's/^/#   server: /' $so | head -n 60; }
 	check "... $PT_N iterations of $PT_S bytes, bandwidth reported" pt_bwline $co
 	# The transfer is over; the server waits (--wait_destroy) with its MR.
 	set -- $(grep " /dev/$PT\$" /proc/$sp/maps 2>/dev/null | tr '-' ' ')
