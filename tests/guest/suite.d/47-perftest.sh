@@ -75,15 +75,29 @@ pt_bwline() {
 
 # pt_bw write|read: one run with the server's buffer in p2pmem.
 pt_bw() {
-	local v=$1 t=ib_$1_bw sp base vaddr t0 st
+	local v=$1 t=ib_$1_bw sp base vaddr t0 st try=1
 	local so=/tmp/pt-$1-server.out co=/tmp/pt-$1-client.out sb=/tmp/pt-$1-server.bin cb=/tmp/pt-$1-client.buf
 	t0=$(date +%s)
-	rm -f $cb && truncate -s $PT_LEN $cb
-	$t $PT_ARGS --wait_destroy=2 --mmap=/dev/$PT >$so 2>&1 &
-	sp=$!
-	wait_for 100 pt_listening
-	timeout 120 $t $PT_ARGS --mmap=$cb $PT_IP >$co 2>&1
-	st=$?
+	while :; do
+		rm -f $cb && truncate -s $PT_LEN $cb
+		$t $PT_ARGS --wait_destroy=2 --mmap=/dev/$PT >$so 2>&1 &
+		sp=$!
+		wait_for 100 pt_listening
+		timeout 120 $t $PT_ARGS --mmap=$cb $PT_IP >$co 2>&1
+		st=$?
+		# Before its report the client times 200 gettimeofday() loops
+		# against the TSC and exits 1 ("Can't produce a report") when
+		# they correlate with r^2 < 0.9: a TCG guest descheduled by a
+		# loaded host does that (seen 2 times in 15 runs on 6.1), which
+		# says nothing of p2pmem.  Run again, three times at most.
+		[ $st != 0 ] && [ $try -lt 3 ] && grep -q '^Correlation coefficient r^2' $co || break
+		echo "# $t: perftest's clock calibration failed (host load), run $((try + 1)):"
+		grep '^Correlation coefficient' $co | sed 's/^/#   /'
+		kill $sp 2>/dev/null
+		pt_reap $sp
+		wait_for 50 attr_is $PT available $PT_SIZE
+		try=$((try + 1))
+	done
 	is "$t: the client (its buffer a tmpfs file) connects to the server (its buffer /dev/$PT) and runs" $st 0
 	# What each side said, when they failed (the files are gone with the VM).
 	# Whole: stderr is unbuffered, so perftest's error comes first.
