@@ -137,13 +137,17 @@ static ssize_t offset_show(struct device *dev, struct device_attribute *attr,
 
 static DEVICE_ATTR_RO(offset);
 
+/* "first-last" of the device's range starting at @start. */
+static ssize_t p2pmem_range_emit(struct device *dev, char *buf, u64 start)
+{
+	return sysfs_emit(buf, "0x%llx-0x%llx\n", start,
+			  start + to_p2pmem(dev)->size - 1);
+}
+
 static ssize_t phys_addr_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
 {
-	struct p2pmem_dev *p2p = to_p2pmem(dev);
-
-	return sysfs_emit(buf, "0x%llx-0x%llx\n", (u64)p2p->phys,
-			  (u64)p2p->phys + p2p->size - 1);
+	return p2pmem_range_emit(dev, buf, to_p2pmem(dev)->phys);
 }
 
 static DEVICE_ATTR_RO(phys_addr);
@@ -151,10 +155,7 @@ static DEVICE_ATTR_RO(phys_addr);
 static ssize_t bus_addr_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
-	struct p2pmem_dev *p2p = to_p2pmem(dev);
-
-	return sysfs_emit(buf, "0x%llx-0x%llx\n", (u64)p2p->bus,
-			  (u64)p2p->bus + p2p->size - 1);
+	return p2pmem_range_emit(dev, buf, to_p2pmem(dev)->bus);
 }
 
 static DEVICE_ATTR_RO(bus_addr);

@@ -154,9 +154,6 @@ host_cli_json() {
 	"$OUT/json_check" <"$OUT/cli_json_test.json" >"$OUT/json_check.log" 2>&1 && rc=0 || rc=1
 	[ $rc = 0 ] || sed 's/^/#   /' "$OUT/json_check.log"
 	result $rc "[host] CLI JSON: the document of every case is valid JSON (json_check)"
-	host_sysfs
-	host_reach_line
-	host_cli
 }
 
 # host_sysfs: the tools' one sysfs reader (tools/sysfs.c) on temporary
