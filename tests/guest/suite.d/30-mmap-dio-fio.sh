@@ -1,6 +1,12 @@
 # ---- mmap, O_DIRECT, fio ---------------------------------------------------
 setup "insmod ids=1af4:1110" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110
 p2pmem_test mmap /dev/p2pmem0
+# 2 MiB mappings (issue 13); O_DIRECT into them where the NVMe reaches the BAR.
+if [ $P2P_DATA = yes ]; then
+	p2pmem_test huge /dev/p2pmem0 "$NV"
+else
+	p2pmem_test huge /dev/p2pmem0
+fi
 if [ $P2P_DATA = yes ]; then
 	p2pmem_test dio /dev/p2pmem0 "$NV"
 	fio --name=p2pmem --filename="$NV" --direct=1 --iomem=mmapshared:/dev/p2pmem0 \
