@@ -78,6 +78,23 @@ static __used struct class probe = { .dev_uevent = u };'
 probe ZONE_DEVICE_PAGE_INIT '
 static __used void *probe(void) { return (void *)zone_device_page_init; }'
 
+# 5.10 to 6.12 (pfn_t and devmap PMDs went around 6.16): a PMD of device
+# pages through vmf_insert_pfn_pmd() with a PFN_DEV|PFN_MAP pfn_t.
+probe PFN_T_PMD '
+#include <linux/huge_mm.h>
+#include <linux/pfn_t.h>
+static __used vm_fault_t probe(struct vm_fault *v, phys_addr_t a)
+{
+	pfn_t p = phys_to_pfn_t(a, PFN_DEV | PFN_MAP);
+
+	return pfn_t_devmap(p) ? vmf_insert_pfn_pmd(v, p, true) : 0;
+}'
+
+# Before 6.6: vm_operations_struct.huge_fault takes an enum page_entry_size
+# (from 6.6 an unsigned int order).
+probe PAGE_ENTRY_SIZE '
+static __used enum page_entry_size probe = PE_SIZE_PMD;'
+
 objs=""
 for p in $probes; do objs="$objs $p.o"; done
 echo "obj-m := $objs" > "$tmp/Kbuild"

@@ -35,6 +35,7 @@
 #include <linux/io.h>
 #include <linux/kref.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/mmap_lock.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -51,6 +52,12 @@ struct p2pmem_buf {
 	struct p2pmem_dev *p2p;
 	struct list_head node;
 	unsigned long npages;
+	/*
+	 * pages[0 .. nhuge * P2PMEM_PMD_PAGES) are 2 MiB-aligned physical
+	 * runs, one per P2PMEM_PMD_PAGES, which p2pmem_vm_pmd_fault() maps
+	 * with one PMD each; set at mmap() time, never changed.
+	 */
+	unsigned long nhuge;
 	/*
 	 * Pages are zeroed just before their first PTE, not at mmap() time;
 	 * see p2pmem_buf_zero().  Bit i of @zeroed is set once pages[i] has
@@ -93,8 +100,11 @@ static void p2pmem_put_pages(struct p2pmem_dev *p2p, struct page **pages,
 #define P2PMEM_TAKE_BATCH	512
 
 /*
- * Fill @pages from the pool, all of them or none.  Long contiguous runs
- * first (fewer DMA segments): a first-fit search for the whole request,
+ * Fill @pages from the pool, all of them or none.  First, where the backend
+ * can give them, 2 MiB-aligned runs for each whole 2 MiB of the buffer from
+ * its start (the mapping starts 2 MiB-aligned, see p2pmem_fops), in one
+ * sweep of the pool, until it has none left: *@nhuge says how many.  Then
+ * long contiguous runs (fewer DMA segments): a first-fit search for the rest,
  * then for halves of it, at most P2PMEM_TAKE_SCANS searches in all.  What
  * is still missing then comes from one sweep of the pool in address order,
  * one page at a time, which costs one pass however fragmented the pool is
@@ -106,10 +116,10 @@ static void p2pmem_put_pages(struct p2pmem_dev *p2p, struct page **pages,
  * and a fatal signal ends it (-EINTR) with everything given back.
  */
 static int p2pmem_take_pages(struct p2pmem_dev *p2p, unsigned long npages,
-			     struct page **pages)
+			     struct page **pages, unsigned long *nhuge)
 {
 	const struct p2pmem_backend *be = p2p->backend;
-	unsigned long done = 0, run = npages, cursor = 0, runs = 0;
+	unsigned long done = 0, run, cursor = 0, runs = 0;
 	unsigned int scans = 0;
 	int ret = -ENOMEM;
 
@@ -118,6 +128,18 @@ static int p2pmem_take_pages(struct p2pmem_dev *p2p, unsigned long npages,
 	/* Not enough free at all: say so without searching. */
 	if (p2pmem_avail(p2p) >> PAGE_SHIFT < npages)
 		return -ENOMEM;
+	while (be->take_pmd && npages - done >= P2PMEM_PMD_PAGES &&
+	       be->take_pmd(p2p, &cursor, pages + done)) {
+		done += P2PMEM_PMD_PAGES;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto fail;
+		}
+		cond_resched();
+	}
+	*nhuge = done / P2PMEM_PMD_PAGES;
+	cursor = 0;
+	run = npages - done;
 	while (done < npages && run && scans < P2PMEM_TAKE_SCANS) {
 		scans++;
 		if (be->take_run(p2p, run, pages + done)) {
@@ -128,8 +150,8 @@ static int p2pmem_take_pages(struct p2pmem_dev *p2p, unsigned long npages,
 			run /= 2;
 		}
 	}
-	dev_dbg(&p2p->dev, "took %lu pages: %lu runs in %u first-fit searches, %lu pages in one sweep\n",
-		npages, runs, scans, npages - done);
+	dev_dbg(&p2p->dev, "took %lu pages: %lu 2 MiB runs, %lu runs in %u first-fit searches, %lu pages in one sweep\n",
+		npages, *nhuge, runs, scans, npages - done);
 	while (done < npages) {
 		if (!be->take_next(p2p, &cursor, pages + done))
 			goto fail;
@@ -242,7 +264,7 @@ static struct p2pmem_buf *p2pmem_buf_create(struct p2pmem_dev *p2p,
 	 */
 	down_read(&p2p->live_sem);
 	if (p2p->live)
-		ret = p2pmem_take_pages(p2p, npages, buf->pages);
+		ret = p2pmem_take_pages(p2p, npages, buf->pages, &buf->nhuge);
 	if (!ret) {
 		get_device(&p2p->dev);
 		mutex_lock(&p2p->buf_lock);
@@ -302,14 +324,18 @@ static void p2pmem_vm_close(struct vm_area_struct *vma)
 
 /*
  * The end (a buffer page index) of the faulting page's fault-around
- * window: up to P2PMEM_FAULT_AROUND pages, within the VMA and the buffer.
+ * window: up to P2PMEM_FAULT_AROUND pages, within the VMA, the buffer and
+ * the faulting page's 2 MiB of address space.  The last matters: a PTE
+ * may only go where the PMD is a page table, and the next 2 MiB may be
+ * mapped by one PMD (vm_insert_page() would take that PMD for a page
+ * table on 5.10 and 6.1, whose pte_offset_map() does not check).
  */
 static pgoff_t p2pmem_fault_end(struct vm_fault *vmf, struct p2pmem_buf *buf)
 {
-	unsigned long in_vma = (vmf->vma->vm_end - (vmf->address & PAGE_MASK)) >>
-			       PAGE_SHIFT;
+	unsigned long addr = vmf->address & PAGE_MASK;
+	unsigned long end = min(vmf->vma->vm_end, (addr & PMD_MASK) + PMD_SIZE);
 
-	return vmf->pgoff + min3(in_vma, P2PMEM_FAULT_AROUND,
+	return vmf->pgoff + min3((end - addr) >> PAGE_SHIFT, P2PMEM_FAULT_AROUND,
 				 buf->npages - vmf->pgoff);
 }
 
@@ -364,11 +390,42 @@ static vm_fault_t p2pmem_vm_fault(struct vm_fault *vmf)
 	return ret;
 }
 
-static const struct vm_operations_struct p2pmem_vm_ops = {
-	.open = p2pmem_vm_open,
-	.close = p2pmem_vm_close,
-	.fault = p2pmem_vm_fault,
-};
+/*
+ * A PMD fault (see P2PMEM_VM_OPS in p2pmem/compat.h): map the faulting
+ * address's whole 2 MiB with one PMD when it is all inside the VMA and is
+ * one of the buffer's 2 MiB-aligned runs; anything else falls back to
+ * p2pmem_vm_fault() and 4 KiB pages.  Whether a 2 MiB gets a PMD depends
+ * only on the VMA and the buffer, neither of which changes under a fault,
+ * so a PMD never meets a page table that p2pmem_vm_fault() made there.
+ * The PMD holds no page references (p2pmem/compat.h): the buffer's keep
+ * the pages until revocation, which zaps the PMD first.  Zeroing is as for
+ * any fault (p2pmem_buf_zero()), 2 MiB at most.
+ */
+static vm_fault_t __maybe_unused p2pmem_vm_pmd_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct p2pmem_buf *buf = vma->vm_private_data;
+	struct p2pmem_dev *p2p = buf->p2p;
+	unsigned long haddr = vmf->address & PMD_MASK;
+	pgoff_t first = linear_page_index(vma, haddr);
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	if (haddr < vma->vm_start || haddr + PMD_SIZE > vma->vm_end ||
+	    first % P2PMEM_PMD_PAGES ||
+	    first / P2PMEM_PMD_PAGES >= buf->nhuge)
+		return VM_FAULT_FALLBACK;
+	down_read(&p2p->live_sem);
+	if (p2p->live) {
+		p2pmem_buf_zero(buf, first, first + P2PMEM_PMD_PAGES);
+		ret = p2pmem_compat_insert_pmd(vmf, buf->pages[first],
+					       vmf->flags & FAULT_FLAG_WRITE);
+	}
+	up_read(&p2p->live_sem);
+	return ret;
+}
+
+P2PMEM_VM_OPS(p2pmem_vm_ops, p2pmem_vm_open, p2pmem_vm_close,
+	      p2pmem_vm_fault, p2pmem_vm_pmd_fault);
 
 static int p2pmem_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -436,6 +493,8 @@ const struct file_operations p2pmem_fops = {
 	.owner = THIS_MODULE,
 	.open = p2pmem_open,
 	.mmap = p2pmem_mmap,
+	/* 2 MiB-aligned addresses for mappings of 2 MiB or more (PMDs). */
+	.get_unmapped_area = P2PMEM_COMPAT_GET_UNMAPPED_AREA,
 	/* msync(MS_SYNC) and fsync(): no page cache, nothing to write back. */
 	.fsync = noop_fsync,
 	.unlocked_ioctl = p2pmem_ioctl,

@@ -22,6 +22,9 @@
 #error "P2PMEM_VERSION is not set: build through Kbuild, which reads it from dkms.conf"
 #endif
 
+/* Pages under one PMD: a 2 MiB mapping on x86-64. */
+#define P2PMEM_PMD_PAGES	(PMD_SIZE >> PAGE_SHIFT)
+
 /* Minors of the char region (module init) and p2pmemN ids (core). */
 #define P2PMEM_MAX_DEVICES	(1U << MINORBITS)
 
@@ -82,6 +85,15 @@ struct p2pmem_backend {
 	 * times per buffer (see p2pmem_take_pages()).
 	 */
 	bool (*take_run)(struct p2pmem_dev *p2p, unsigned long n,
+			 struct page **pages);
+	/*
+	 * Optional, for backends whose pages can be mapped by PMDs: take the
+	 * P2PMEM_PMD_PAGES pages of the first free PMD_SIZE-aligned physical
+	 * run at or after *@cursor (as for ->take_next()), and move *@cursor
+	 * past it; false when there is none there.  One sweep of the pool
+	 * however many runs are taken.
+	 */
+	bool (*take_pmd)(struct p2pmem_dev *p2p, unsigned long *cursor,
 			 struct page **pages);
 	/*
 	 * Take one page, the first free one at or after *@cursor (an index

@@ -29,6 +29,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitmap.h>
+#include <linux/fs.h>
 #include <linux/genalloc.h>
 #include <linux/llist.h>
 #include <linux/memremap.h>
@@ -155,20 +157,62 @@ static void p2pmem_native_put_page(struct p2pmem_dev *p2p, struct page *page)
 	schedule_delayed_work(&p2p->drain_work, HZ / 10);
 }
 
-/* Take @n contiguous pages out of our own pool. */
-static bool p2pmem_native_take_run(struct p2pmem_dev *p2p, unsigned long n,
-				   struct page **pages)
+/* Hand out the @n pages at @addr, just taken from the pool. */
+static void p2pmem_native_claim(struct p2pmem_dev *p2p, unsigned long addr,
+				unsigned long n, struct page **pages)
 {
-	unsigned long addr, i;
+	unsigned long i;
 
-	addr = gen_pool_alloc(p2p->pool, n << PAGE_SHIFT);
-	if (!addr)
-		return false;
 	for (i = 0; i < n; i++) {
 		pages[i] = pfn_to_page(PHYS_PFN(addr) + i);
 		p2pmem_page_claim(pages[i]);
 		percpu_ref_get(p2pmem_compat_pgmap_ref(&p2p->pgmap));
 	}
+}
+
+/* Take @n contiguous pages out of our own pool. */
+static bool p2pmem_native_take_run(struct p2pmem_dev *p2p, unsigned long n,
+				   struct page **pages)
+{
+	unsigned long addr;
+
+	addr = gen_pool_alloc(p2p->pool, n << PAGE_SHIFT);
+	if (!addr)
+		return false;
+	p2pmem_native_claim(p2p, addr, n, pages);
+	return true;
+}
+
+/*
+ * genalloc algorithm for ->take_pmd(): like p2pmem_next_fit(), for @nr
+ * pages whose physical address is a multiple of @nr pages.  genalloc's own
+ * gen_pool_first_fit_align() aligns relative to the chunk's start, which is
+ * the BAR's start plus the offset the provider chose, not necessarily a
+ * 2 MiB boundary.
+ */
+static unsigned long p2pmem_pmd_fit(unsigned long *map, unsigned long size,
+				    unsigned long start, unsigned int nr,
+				    void *data, struct gen_pool *pool,
+				    unsigned long start_addr)
+{
+	unsigned long *cursor = data, mask = nr - 1;
+
+	return bitmap_find_next_zero_area_off(map, size, max(start, *cursor),
+					      nr, mask,
+					      PHYS_PFN(start_addr) & mask);
+}
+
+/* The cursor is a page index from p2p->phys, as for take_next. */
+static bool p2pmem_native_take_pmd(struct p2pmem_dev *p2p,
+				   unsigned long *cursor, struct page **pages)
+{
+	unsigned long addr;
+
+	addr = gen_pool_alloc_algo(p2p->pool, PMD_SIZE, p2pmem_pmd_fit, cursor);
+	if (!addr)
+		return false;
+	*cursor = PHYS_PFN(addr - p2p->phys) + P2PMEM_PMD_PAGES;
+	p2pmem_native_claim(p2p, addr, P2PMEM_PMD_PAGES, pages);
 	return true;
 }
 
@@ -183,9 +227,7 @@ static bool p2pmem_native_take_next(struct p2pmem_dev *p2p,
 	if (!addr)
 		return false;
 	*cursor = PHYS_PFN(addr - p2p->phys) + 1;
-	*page = pfn_to_page(PHYS_PFN(addr));
-	p2pmem_page_claim(*page);
-	percpu_ref_get(p2pmem_compat_pgmap_ref(&p2p->pgmap));
+	p2pmem_native_claim(p2p, addr, 1, page);
 	return true;
 }
 
@@ -222,7 +264,23 @@ static int p2pmem_native_add_memory(struct p2pmem_dev *p2p)
 	p2p->pgmap.nr_range = 1;
 	p2p->pgmap.ops = &p2pmem_pgmap_ops;
 	addr = devm_memremap_pages(&p2p->dev, &p2p->pgmap);
-	return PTR_ERR_OR_ZERO(addr);
+	if (IS_ERR(addr))
+		return PTR_ERR(addr);
+
+	/*
+	 * 2 MiB mappings (p2pmem/file.c) need a DAX inode behind the file's
+	 * mapping, as device-dax's char device has (dax_open() in
+	 * drivers/dax/device.c): on 6.1 the mm calls ->huge_fault only for
+	 * anonymous and vma_is_dax() VMAs (hugepage_vma_check(): VM_MIXEDMAP
+	 * is VM_NO_KHUGEPAGED), on 5.10 thp_get_unmapped_area() aligns only
+	 * IS_DAX() files, and there and on 6.12 a DAX VMA gets PMD faults
+	 * whatever the THP sysfs setting.  FOLL_LONGTERM pins stay allowed:
+	 * vma_is_fsdax() is false for a character device.  The inode is
+	 * ours alone, not yet reachable by any file.
+	 */
+	if (IS_ENABLED(P2PMEM_COMPAT_PMD))
+		p2p->inode->i_flags |= S_DAX;
+	return 0;
 }
 
 /*
@@ -246,6 +304,7 @@ const struct p2pmem_backend p2pmem_native_backend = {
 	.remove_memory = p2pmem_native_remove_memory,
 	.reclaim = p2pmem_drain_scan,
 	.take_run = p2pmem_native_take_run,
+	.take_pmd = IS_ENABLED(P2PMEM_COMPAT_PMD) ? p2pmem_native_take_pmd : NULL,
 	.take_next = p2pmem_native_take_next,
 	.put_page = p2pmem_native_put_page,
 	.avail = p2pmem_native_avail,
