@@ -629,6 +629,8 @@ static int zero(const char *dev, const char *nvme)
 	return failures ? 1 : 0;
 }
 
+static int uring_register(void *buf, size_t len);
+
 /* Minor faults this process has taken so far. */
 static long minflt(void)
 {
@@ -754,6 +756,25 @@ static int huge(const char *dev, const char *nvme)
 	waitpid(pid, &st, 0);
 	tap(WIFEXITED(st) && !WEXITSTATUS(st) && pat_check(p + 8 * H, 4 * H, 23, 0) < 0,
 	    "huge: after fork the child's writes to PMDs reach the parent");
+
+	/* Long-term pins (FOLL_LONGTERM, slow GUP) and short ones through PMDs. */
+	if (native) {
+		int pfd[2];
+		struct iovec iov = { p + 13 * H + H / 2, 64 * 1024 };
+		char *got = malloc(64 * 1024);
+
+		tap(uring_register(p + 12 * H, 2 * H) == 0,
+		    "huge: io_uring registers 4 MiB of PMD-mapped memory as a fixed buffer");
+		if (!got || pipe(pfd))
+			exit(2);
+		tap(vmsplice(pfd[1], &iov, 1, 0) == 64 * 1024 &&
+		    read(pfd[0], got, 64 * 1024) == 64 * 1024 &&
+		    pat_check(got, 64 * 1024, 21, 13 * H + H / 2) < 0,
+		    "huge: vmsplice of 64 KiB inside a PMD carries its bytes");
+		close(pfd[0]);
+		close(pfd[1]);
+		free(got);
+	}
 
 	if (nvme) {
 		int nfd = open_nvme(nvme);
