@@ -32,3 +32,23 @@ else
 fi
 is "available == size after fio" "$(attr p2pmem0 available)" $IV_SIZE
 setup "rmmod" rmmod p2pmem
+
+# ---- zeroing off the critical path (issue 13) ------------------------------
+# The native backend zeroes free pages in the background (after
+# registration, and whenever pages come back), so that faults map pages
+# already zero; its debug messages say when every free page is zeroed and
+# when a fault had to zero pages itself.  The kernel backend zeroes at fault.
+if [ "$BACKEND" = native ]; then
+	setup "insmod (debug messages on)" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110 dyndbg=+p
+	zeroed() { dmesg | grep -c "p2pmem0: every free page is zeroed"; }
+	more_zeroed() { [ "$(zeroed)" -gt "$1" ]; }
+	check "the pool is zeroed in the background after registration" wait_for 600 more_zeroed 0
+	n=$(zeroed)
+	p2pmem_test fill /dev/p2pmem0
+	check "released pages are zeroed in the background" wait_for 600 more_zeroed "$n"
+	at_fault=$(dmesg | grep -c "p2pmem0: a fault zeroed")
+	p2pmem_test warm /dev/p2pmem0
+	is "a warm pool's pages need no zeroing at fault (debug lines)" \
+		"$(dmesg | grep -c "p2pmem0: a fault zeroed")" "$at_fault"
+	setup "rmmod" rmmod p2pmem
+fi
