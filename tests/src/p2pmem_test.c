@@ -22,7 +22,9 @@
  *                                  to touch 64 MiB, and what a PMD must keep
  *                                  right (MADV_DONTNEED, partial munmap,
  *                                  mremap, fork, O_DIRECT with NVME)
- *   p2pmem_test fill  DEV          map all that is free, write it, unmap
+ *   p2pmem_test fill  DEV          map all that is free, write it, unmap;
+ *                                  log "p2pmem_test: filled" (/dev/kmsg),
+ *                                  then map, write and unmap one page
  *   p2pmem_test warm  DEV          map and touch 64 MiB, all zeros; print its
  *                                  times next to anonymous RAM's
  *   p2pmem_test zero  DEV [NVME]   pages a previous user filled read back as
@@ -838,11 +840,17 @@ static int huge(const char *dev, const char *nvme)
 	return failures ? 1 : 0;
 }
 
-/* Leave every free page of @dev dirty: map it all, write it, unmap it. */
+/*
+ * Leave every free page of @dev dirty: map it all, write it, unmap it.
+ * Once "available" is back every page has come back, dirty.  Then the
+ * marker, and one more page back: whatever the background zeroing had
+ * done by then, it runs again after the marker, and what it says then is
+ * about all the pages.
+ */
 static int fill(const char *dev)
 {
 	size_t len = sysfs_num("available") & ~(PG - 1);
-	int fd = open_dev(dev);
+	int fd = open_dev(dev), k;
 	char *p = map(fd, len);
 
 	tap(p != MAP_FAILED, "fill: map the %zu free bytes of %s", len, dev);
@@ -850,8 +858,18 @@ static int fill(const char *dev)
 		return 1;
 	memset(p, 0x5a, len);
 	munmap(p, len);
-	close(fd);
 	wait_all_free("fill");
+	k = open("/dev/kmsg", O_WRONLY);
+	if (k < 0 || write(k, "p2pmem_test: filled\n", 20) != 20)
+		exit(2);
+	close(k);
+	p = map(fd, PG);
+	if (p == MAP_FAILED)
+		exit(2);
+	p[0] = 1;
+	munmap(p, PG);
+	close(fd);
+	wait_all_free("fill and one more page");
 	return failures ? 1 : 0;
 }
 

@@ -40,12 +40,16 @@ setup "rmmod" rmmod p2pmem
 # when a fault had to zero pages itself.  The kernel backend zeroes at fault.
 if [ "$BACKEND" = native ]; then
 	setup "insmod (debug messages on)" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110 dyndbg=+p
-	zeroed() { dmesg | grep -c "p2pmem0: every free page is zeroed"; }
-	more_zeroed() { [ "$(zeroed)" -gt "$1" ]; }
-	check "the pool is zeroed in the background after registration" wait_for 600 more_zeroed 0
-	n=$(zeroed)
+	check "the pool is zeroed in the background after registration" \
+		wait_for 600 dmesg_has "p2pmem0: every free page is zeroed"
+	# The last word after "filled" (see p2pmem_test fill).
+	zeroed_since_fill() {
+		dmesg | awk '/p2pmem_test: filled/ { f = 1; z = 0 }
+			f && /p2pmem0: every free page is zeroed/ { z = 1 }
+			END { exit !z }'
+	}
 	p2pmem_test fill /dev/p2pmem0
-	check "released pages are zeroed in the background" wait_for 600 more_zeroed "$n"
+	check "released pages are zeroed in the background" wait_for 600 zeroed_since_fill
 	at_fault=$(dmesg | grep -c "p2pmem0: a fault zeroed")
 	p2pmem_test warm /dev/p2pmem0
 	is "a warm pool's pages need no zeroing at fault (debug lines)" \
