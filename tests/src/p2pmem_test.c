@@ -18,10 +18,12 @@
  *                                  mmap-able PATH (a p2pmem node or the
  *                                  kernel's p2pmem/allocate file), verified,
  *                                  then "DIGEST <hash>" of the bytes read
- *   p2pmem_test huge  DEV [NVME]   2 MiB mappings: aligned addresses, faults
+ *   p2pmem_test huge  DEV URING [NVME]
+ *                                  2 MiB mappings: aligned addresses, faults
  *                                  to touch 64 MiB, and what a PMD must keep
  *                                  right (MADV_DONTNEED, partial munmap,
- *                                  mremap, fork, O_DIRECT with NVME)
+ *                                  mremap, fork, pins: io_uring must give
+ *                                  URING as for "gup", O_DIRECT with NVME)
  *   p2pmem_test fill  DEV          map all that is free, write it, unmap;
  *                                  log "p2pmem_test: filled" (/dev/kmsg),
  *                                  then map, write and unmap one page
@@ -635,6 +637,7 @@ static int zero(const char *dev, const char *nvme)
 }
 
 static int uring_register(void *buf, size_t len);
+static void expect_pin(const char *what, int got, const char *want);
 
 /* Minor faults this process has taken so far. */
 static long minflt(void)
@@ -681,7 +684,7 @@ static void touch(volatile char *p, size_t len)
  * it, a child after fork faults it back in, O_DIRECT reaches it through
  * GUP (fast path on a mapped PMD, slow path on an unmapped one).
  */
-static int huge(const char *dev, const char *nvme)
+static int huge(const char *dev, const char *uring, const char *nvme)
 {
 	const size_t len = 64 * MiB, H = 2 * MiB;
 	int fd = open_dev(dev), native, st;
@@ -768,8 +771,8 @@ static int huge(const char *dev, const char *nvme)
 		struct iovec iov = { p + 13 * H + H / 2, 64 * 1024 };
 		char *got = malloc(64 * 1024);
 
-		tap(uring_register(p + 12 * H, 2 * H) == 0,
-		    "huge: io_uring registers 4 MiB of PMD-mapped memory as a fixed buffer");
+		expect_pin("huge: io_uring fixed-buffer registration of 4 MiB of PMD-mapped memory",
+			   uring_register(p + 12 * H, 2 * H), uring);
 		if (!got || pipe(pfd))
 			exit(2);
 		tap(vmsplice(pfd[1], &iov, 1, 0) == 64 * 1024 &&
@@ -1410,8 +1413,8 @@ int main(int argc, char **argv)
 		return fill(dev);
 	else if (!strcmp(argv[1], "warm"))
 		return warm(dev);
-	else if (!strcmp(argv[1], "huge") && (argc == 3 || argc == 4))
-		return huge(dev, argc == 4 ? argv[3] : NULL);
+	else if (!strcmp(argv[1], "huge") && (argc == 4 || argc == 5))
+		return huge(dev, argv[3], argc == 5 ? argv[4] : NULL);
 	else if (!strcmp(argv[1], "zero") && (argc == 3 || argc == 4))
 		return zero(dev, argc == 4 ? argv[3] : NULL);
 	else if (!strcmp(argv[1], "kill"))

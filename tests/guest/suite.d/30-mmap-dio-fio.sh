@@ -3,9 +3,9 @@ setup "insmod ids=1af4:1110" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110
 p2pmem_test mmap /dev/p2pmem0
 # 2 MiB mappings (issue 13); O_DIRECT into them where the NVMe reaches the BAR.
 if [ $P2P_DATA = yes ]; then
-	p2pmem_test huge /dev/p2pmem0 "$NV"
+	p2pmem_test huge /dev/p2pmem0 $URING_FIXED "$NV"
 else
-	p2pmem_test huge /dev/p2pmem0
+	p2pmem_test huge /dev/p2pmem0 $URING_FIXED
 fi
 if [ $P2P_DATA = yes ]; then
 	p2pmem_test dio /dev/p2pmem0 "$NV"
