@@ -2,7 +2,8 @@
 /*
  * /dev/p2pmemN: open, mmap, faults and the reach ioctl.  Each mmap() gets a
  * buffer of pages taken from the device's backend (through its ops only),
- * zeroed before their first PTE.  The core creates the char device with
+ * zero before their first PTE or PMD (the backend zeroed them in the
+ * background, or the fault does).  The core creates the char device with
  * p2pmem_fops and, on teardown, calls p2pmem_revoke_bufs().
  *
  * struct p2pmem_buf (one per successful mmap() call)
@@ -184,7 +185,7 @@ fail:
  * and the one the tests run on (QEMU's TCG) does not, so their
  * correctness could not be shown.
  */
-static void p2pmem_zero_page(struct page *page)
+void p2pmem_zero_page(struct page *page)
 {
 	u64 __iomem *p = (u64 __force __iomem *)page_address(page);
 	unsigned int i;
@@ -194,9 +195,26 @@ static void p2pmem_zero_page(struct page *page)
 }
 
 /*
+ * The zeros must be in the BAR before a PTE or a peer's DMA can reach the
+ * pages stored to.  A barrier only sends them on their way: they are
+ * posted writes, and a peer's DMA takes another path.  A read from the BAR
+ * cannot pass the CPU's posted writes to it (PCIe ordering), so once it
+ * completes every zero has landed: one non-posted read from @page, the
+ * last page zeroed.
+ */
+void p2pmem_zero_flush(struct page *page)
+{
+	wmb();
+	(void)__raw_readq((u64 __force __iomem *)page_address(page));
+	rmb();
+}
+
+/*
  * Zero the pages [first, end) of @buf that were not zeroed yet.  Every
  * page is zeroed once per buffer, whoever had it before (on the kernel
- * backend possibly another driver), and before any PTE maps it: the fault
+ * backend possibly another driver), unless the backend handed it out
+ * known to be zero (->take_zeroed(): the native backend zeroes free pages
+ * in the background), and before any PTE maps it: the fault
  * handler is the only place PTEs are made, and GUP, O_DIRECT, RDMA
  * registration and fork all reach the pages through it or through PTEs it
  * made.  So mmap() itself does no zeroing, and each fault zeroes at most
@@ -210,6 +228,7 @@ static void p2pmem_buf_zero(struct p2pmem_buf *buf, pgoff_t first,
 			    pgoff_t end)
 {
 	struct page *last = NULL;
+	unsigned long n = 0;
 	pgoff_t i;
 
 	lockdep_assert_held(&buf->p2p->live_sem);
@@ -220,20 +239,13 @@ static void p2pmem_buf_zero(struct p2pmem_buf *buf, pgoff_t first,
 		last = buf->pages[i];
 		p2pmem_zero_page(last);
 		__set_bit(i, buf->zeroed);
+		n++;
 	}
-	/*
-	 * The zeros must be in the BAR before a PTE or a peer's DMA can reach
-	 * the page.  A barrier only sends them on their way: they are posted
-	 * writes, and a peer's DMA takes another path.  A read from the BAR
-	 * cannot pass the CPU's posted writes to it (PCIe ordering), so once
-	 * it completes every zero has landed: one non-posted read per fault.
-	 */
-	if (last) {
-		wmb();
-		(void)__raw_readq((u64 __force __iomem *)page_address(last));
-		rmb();
-	}
+	if (last)
+		p2pmem_zero_flush(last);
 	mutex_unlock(&buf->zero_lock);
+	if (n)
+		dev_dbg(&buf->p2p->dev, "a fault zeroed %lu pages\n", n);
 }
 
 /* ---- buffers ------------------------------------------------------------ */
@@ -260,11 +272,14 @@ static struct p2pmem_buf *p2pmem_buf_create(struct p2pmem_dev *p2p,
 	/*
 	 * On the list before "live" can drop: a buffer revocation missed
 	 * would keep its pages past teardown.  Taking pages is bounded (see
-	 * p2pmem_take_pages()) and zeroing waits for the first fault.
+	 * p2pmem_take_pages()), and so is asking the backend which pages
+	 * it already zeroed; the others are zeroed at their first fault.
 	 */
 	down_read(&p2p->live_sem);
 	if (p2p->live)
 		ret = p2pmem_take_pages(p2p, npages, buf->pages, &buf->nhuge);
+	if (!ret && p2p->backend->take_zeroed)
+		p2p->backend->take_zeroed(p2p, buf->pages, npages, buf->zeroed);
 	if (!ret) {
 		get_device(&p2p->dev);
 		mutex_lock(&p2p->buf_lock);
