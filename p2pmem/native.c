@@ -59,15 +59,17 @@ static void p2pmem_zero_kick(struct p2pmem_dev *p2p)
  * so nobody may touch the page after this.  The page is dirty (whatever
  * its last user wrote) before it is free: a taker that finds it in the
  * pool finds the bit set too (the barrier pairs with the fully ordered
- * test_and_clear_bit() in p2pmem_native_take_zeroed()).
+ * test_and_clear_bit() in p2pmem_native_take_zeroed()).  The zeroing is
+ * queued before the page is free, too: once every page is free, teardown
+ * may stop that work and free p2p (p2pmem_native_remove_memory()).
  */
 static void p2pmem_page_release(struct p2pmem_dev *p2p, struct page *page)
 {
 	set_bit(PHYS_PFN(page_to_phys(page) - p2p->phys), p2p->dirty);
 	smp_mb__after_atomic();
+	p2pmem_zero_kick(p2p);
 	gen_pool_free(p2p->pool, page_to_phys(page), PAGE_SIZE);
 	percpu_ref_put(p2pmem_compat_pgmap_ref(&p2p->pgmap));
-	p2pmem_zero_kick(p2p);
 }
 
 /*
@@ -263,9 +265,10 @@ static bool p2pmem_native_take_next(struct p2pmem_dev *p2p,
  * batch is done, or dirty (to be zeroed at fault) if it was not reached.
  *
  * It makes way: it pauses for P2PMEM_ZERO_PAUSE jiffies after pages were
- * handed out (their taker may need clean_lock again), and while the device
- * is not live (before registration completes, and during teardown, where
- * the BAR may be gone); p2pmem_native_remove_memory() stops it.
+ * handed out (their taker may need clean_lock again), and polls every
+ * 100 ms while the device is not live (before registration completes, and
+ * during teardown, where the BAR may be gone);
+ * p2pmem_native_remove_memory() stops it.
  */
 #define P2PMEM_ZERO_BATCH	16
 #define P2PMEM_ZERO_PAUSE	2
@@ -282,8 +285,12 @@ static void p2pmem_zero_work(struct work_struct *work)
 	while (next < npages) {
 		if (READ_ONCE(p2p->zero_stop))
 			return;
-		if (!READ_ONCE(p2p->live) ||
-		    time_before(jiffies, READ_ONCE(p2p->last_take) +
+		if (!READ_ONCE(p2p->live)) {
+			queue_delayed_work(system_unbound_wq, &p2p->zero_work,
+					   HZ / 10);
+			return;
+		}
+		if (time_before(jiffies, READ_ONCE(p2p->last_take) +
 					 P2PMEM_ZERO_PAUSE)) {
 			queue_delayed_work(system_unbound_wq, &p2p->zero_work,
 					   P2PMEM_ZERO_PAUSE);
