@@ -124,7 +124,12 @@ static int p2pmem_take_pages(struct p2pmem_dev *p2p, unsigned long npages,
 	unsigned int scans = 0;
 	int ret = -ENOMEM;
 
-	mmap_assert_locked(current->mm);
+	/*
+	 * Not mmap_assert_locked(): with CONFIG_DEBUG_VM its VM_BUG_ON_MM()
+	 * calls dump_mm(), which is not exported (modpost fails on the debug
+	 * kernel).
+	 */
+	lockdep_assert_held(&current->mm->mmap_lock);
 	lockdep_assert_held(&p2p->live_sem);
 	/* Not enough free at all: say so without searching. */
 	if (p2pmem_avail(p2p) >> PAGE_SHIFT < npages)
