@@ -187,8 +187,9 @@ static void p2pmem_native_claim(struct p2pmem_dev *p2p, unsigned long addr,
 	for (i = 0; i < n; i++) {
 		pages[i] = pfn_to_page(PHYS_PFN(addr) + i);
 		p2pmem_page_claim(pages[i]);
-		percpu_ref_get(p2pmem_compat_pgmap_ref(&p2p->pgmap));
 	}
+	/* One pgmap reference per page, dropped one by one on release. */
+	percpu_ref_get_many(p2pmem_compat_pgmap_ref(&p2p->pgmap), n);
 }
 
 /* Take @n contiguous pages out of our own pool. */
