@@ -700,7 +700,8 @@ static int huge(const char *dev, const char *uring, const char *nvme)
 	if (!f || !fgets(backend, sizeof(backend), f))
 		exit(2);
 	fclose(f);
-	native = !strncmp(backend, "native", 6);
+	backend[strcspn(backend, "\n")] = 0;
+	native = !strcmp(backend, "native");
 	if (sysfs_num("available") < len) {
 		tap(0, "huge: %s has 64 MiB free (%llu)", dev, sysfs_num("available"));
 		return 1;
