@@ -36,10 +36,10 @@
 #include <linux/io.h>
 #include <linux/kref.h>
 #include <linux/mm.h>
-#include <linux/pagemap.h>
 #include <linux/mmap_lock.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/pagemap.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -60,9 +60,11 @@ struct p2pmem_buf {
 	 */
 	unsigned long nhuge;
 	/*
-	 * Pages are zeroed just before their first PTE, not at mmap() time;
-	 * see p2pmem_buf_zero().  Bit i of @zeroed is set once pages[i] has
-	 * been (it lives in the same allocation, after @pages).
+	 * Pages not known to be zero when mmap() took them are zeroed just
+	 * before their first PTE or PMD; see p2pmem_buf_zero().  Bit i of
+	 * @zeroed is set once pages[i] holds zeros, by mmap() for those the
+	 * backend zeroed (->take_zeroed()) or by a fault (it lives in the same
+	 * allocation, after @pages).
 	 */
 	struct mutex zero_lock;
 	unsigned long *zeroed;
