@@ -666,6 +666,35 @@ static size_t pmd_runs(const char *p, size_t len)
 	return runs;
 }
 
+/*
+ * Read all of /proc/self/smaps (its walk reaches every PMD, through
+ * follow_trans_huge_pmd() with its DEBUG_VM checks) and print the Rss of
+ * the mapping at @p.  6.1 counts device PMDs neither as FilePmdMapped nor
+ * at their size in Rss, so the value is shown, not judged.
+ */
+static void smaps_rss(const char *p)
+{
+	char line[256], want[32];
+	FILE *f = fopen("/proc/self/smaps", "r");
+	int in = 0, lines = 0;
+	long rss = -1;
+
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)p);
+	while (f && fgets(line, sizeof(line), f)) {
+		lines++;
+		if (strchr(line, '-') && strchr(line, ' ') &&
+		    strchr(line, '-') < strchr(line, ' '))
+			in = !strncmp(line, want, strlen(want));
+		else if (in && !strncmp(line, "Rss:", 4))
+			rss = strtol(line + 4, NULL, 10);
+	}
+	if (f)
+		fclose(f);
+	tap(lines > 0 && rss >= 0,
+	    "huge: /proc/self/smaps reads with PMDs mapped (Rss %ld kB shown for the 64 MiB)",
+	    rss);
+}
+
 /* Touch (write) one byte in every page of @p. */
 static void touch(volatile char *p, size_t len)
 {
@@ -723,6 +752,7 @@ static int huge(const char *dev, const char *uring, const char *nvme)
 		printf("ok - huge: writing every page of 64 MiB took %ld faults # SKIP the %s backend maps 4 KiB pages\n",
 		       faults, backend);
 	}
+	smaps_rss(p);
 	runs = pmd_runs(p, len);
 	tap(!native || runs == len / H,
 	    "huge: every 2 MiB of the mapping is one aligned run of BAR frames (%zu of %zu)",
