@@ -17,6 +17,11 @@
 
 #include "conftest.h"
 
+#ifdef P2PMEM_HAVE_PFN_T_PMD
+#include <linux/huge_mm.h>
+#include <linux/pfn_t.h>
+#endif
+
 static inline void p2pmem_compat_vm_flags_set(struct vm_area_struct *vma,
 					      unsigned long flags)
 {
@@ -67,6 +72,86 @@ static inline struct percpu_ref *p2pmem_compat_pgmap_ref(struct dev_pagemap *pgm
 #endif
 
 /*
+ * 2 MiB mappings of device pages (5.10 to 6.12): a devmap PMD, made by
+ * vmf_insert_pfn_pmd() from a PFN_DEV|PFN_MAP pfn_t as device-dax makes
+ * them (drivers/dax/device.c __dev_dax_pmd_fault()).  Such a PMD takes no
+ * page reference and no rmap (insert_pfn_pmd() in mm/huge_memory.c), and
+ * zapping it drops none (zap_huge_pmd(): vma_is_special_huge()), so the
+ * pages must be held by someone else for as long as it exists: p2pmem's
+ * buffer does.  GUP reaches the pages through get_dev_pagemap() and takes
+ * its own reference on each 4 KiB page (follow_devmap_pmd(),
+ * __gup_device_huge_pmd()), so the pages stay order-0 with their own
+ * refcounts and no compound memmap (pgmap->vmemmap_shift) is needed.
+ * Later kernels (no pfn_t) map PMDs only of compound folios; there p2pmem
+ * maps 4 KiB pages.
+ */
+#ifdef P2PMEM_HAVE_PFN_T_PMD
+#define P2PMEM_COMPAT_PMD 1
+
+static inline vm_fault_t p2pmem_compat_insert_pmd(struct vm_fault *vmf,
+						  struct page *page, bool write)
+{
+	return vmf_insert_pfn_pmd(vmf, phys_to_pfn_t(page_to_phys(page),
+						     PFN_DEV | PFN_MAP), write);
+}
+
+/* Also aligns only for IS_DAX() files on 5.10 (see p2pmem/native.c). */
+#define P2PMEM_COMPAT_GET_UNMAPPED_AREA thp_get_unmapped_area
+#else
+static inline vm_fault_t p2pmem_compat_insert_pmd(struct vm_fault *vmf,
+						  struct page *page, bool write)
+{
+	return VM_FAULT_FALLBACK;
+}
+
+#define P2PMEM_COMPAT_GET_UNMAPPED_AREA NULL
+#endif
+
+/*
+ * P2PMEM_VM_OPS(name, open, close, fault, pmd_fault) builds the VMA ops,
+ * with a huge_fault hook that calls "vm_fault_t pmd_fault(struct vm_fault *)"
+ * for PMD faults where the kernel can map device PMDs (none elsewhere).
+ * The hook's argument was an enum page_entry_size before 6.6, an order
+ * since.
+ */
+#if !defined(P2PMEM_COMPAT_PMD)
+#define P2PMEM_VM_OPS(name, open_fn, close_fn, fault_fn, pmd_fn)	\
+	static const struct vm_operations_struct name = {		\
+		.open = open_fn,					\
+		.close = close_fn,					\
+		.fault = fault_fn,					\
+	}
+#elif defined(P2PMEM_HAVE_HUGE_FAULT_PE_SIZE)
+#define P2PMEM_VM_OPS(name, open_fn, close_fn, fault_fn, pmd_fn)	\
+	static vm_fault_t name##_huge_fault(struct vm_fault *vmf,	\
+					    enum page_entry_size pe_size) \
+	{								\
+		return pe_size == PE_SIZE_PMD ? pmd_fn(vmf) :		\
+						VM_FAULT_FALLBACK;	\
+	}								\
+	static const struct vm_operations_struct name = {		\
+		.open = open_fn,					\
+		.close = close_fn,					\
+		.fault = fault_fn,					\
+		.huge_fault = name##_huge_fault,			\
+	}
+#else
+#define P2PMEM_VM_OPS(name, open_fn, close_fn, fault_fn, pmd_fn)	\
+	static vm_fault_t name##_huge_fault(struct vm_fault *vmf,	\
+					    unsigned int order)		\
+	{								\
+		return order == PMD_ORDER ? pmd_fn(vmf) :		\
+					    VM_FAULT_FALLBACK;		\
+	}								\
+	static const struct vm_operations_struct name = {		\
+		.open = open_fn,					\
+		.close = close_fn,					\
+		.fault = fault_fn,					\
+		.huge_fault = name##_huge_fault,			\
+	}
+#endif
+
+/*
  * Probed both ways: both or neither compiling means the probes could not
  * tell (a broken probe, a third signature): fail rather than guess.
  */
@@ -77,6 +162,13 @@ static inline struct percpu_ref *p2pmem_compat_pgmap_ref(struct dev_pagemap *pgm
 #if defined(P2PMEM_HAVE_CLASS_COMPAT_LINK_DEVICE_ARG) == \
 	defined(P2PMEM_HAVE_CLASS_COMPAT_LINK_NO_DEVICE_ARG)
 #error "p2pmem: cannot tell the signature of class_compat_create_link(); see p2pmem/conftest.sh"
+#endif
+#if defined(P2PMEM_HAVE_HUGE_FAULT_PE_SIZE) == \
+	defined(P2PMEM_HAVE_HUGE_FAULT_ORDER)
+#error "p2pmem: cannot tell the signature of vm_operations_struct's huge_fault(); see p2pmem/conftest.sh"
+#endif
+#if defined(P2PMEM_HAVE_PFN_T_HEADER) != defined(P2PMEM_HAVE_PFN_T_PMD)
+#error "p2pmem: this kernel has pfn_t but devmap PMDs did not build (or the reverse); see p2pmem/conftest.sh"
 #endif
 
 /* 6.3: struct bus_type's uevent() takes a const struct device. */

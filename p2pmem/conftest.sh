@@ -93,6 +93,36 @@ static __used int probe(struct class_compat *c, struct device *d)
 probe ZONE_DEVICE_PAGE_INIT '
 static __used void *probe(void) { return (void *)zone_device_page_init; }'
 
+# 5.10 to 6.12 (pfn_t and devmap PMDs went around 6.16): a PMD of device
+# pages through vmf_insert_pfn_pmd() with a PFN_DEV|PFN_MAP pfn_t.
+probe PFN_T_PMD '
+#include <linux/huge_mm.h>
+#include <linux/pfn_t.h>
+static __used vm_fault_t probe(struct vm_fault *v, phys_addr_t a)
+{
+	pfn_t p = phys_to_pfn_t(a, PFN_DEV | PFN_MAP);
+
+	return pfn_t_devmap(p) ? vmf_insert_pfn_pmd(v, p, true) : 0;
+}'
+
+# The header itself, so that a PFN_T_PMD probe failing where pfn_t exists
+# stops the build (compat.h) instead of quietly losing 2 MiB mappings.
+probe PFN_T_HEADER '
+#include <linux/pfn_t.h>
+static __used pfn_t probe;'
+
+# Before 6.6: vm_operations_struct.huge_fault takes an enum page_entry_size;
+# from 6.6 an unsigned int order.  Probed both ways (compat.h).
+probe HUGE_FAULT_PE_SIZE '
+static vm_fault_t f(struct vm_fault *v, enum page_entry_size s) { return 0; }
+static const __used struct vm_operations_struct probe = { .huge_fault = f };'
+# GCC takes that enum as compatible with unsigned int, so the order probe
+# also declares the enum: that compiles only where the kernel has none.
+probe HUGE_FAULT_ORDER '
+enum page_entry_size { p2pmem_probe_no_pe_size };
+static vm_fault_t f(struct vm_fault *v, unsigned int order) { return 0; }
+static const __used struct vm_operations_struct probe = { .huge_fault = f };'
+
 objs=""
 for p in $probes; do objs="$objs $p.o"; done
 echo "obj-m := $objs" > "$tmp/Kbuild"

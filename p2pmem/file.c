@@ -2,7 +2,8 @@
 /*
  * /dev/p2pmemN: open, mmap, faults and the reach ioctl.  Each mmap() gets a
  * buffer of pages taken from the device's backend (through its ops only),
- * zeroed before their first PTE.  The core creates the char device with
+ * zero before their first PTE or PMD (the backend zeroed them in the
+ * background, or the fault does).  The core creates the char device with
  * p2pmem_fops and, on teardown, calls p2pmem_revoke_bufs().
  *
  * struct p2pmem_buf (one per successful mmap() call)
@@ -37,6 +38,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/pagemap.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -51,9 +53,17 @@ struct p2pmem_buf {
 	struct list_head node;
 	unsigned long npages;
 	/*
-	 * Pages are zeroed just before their first PTE, not at mmap() time;
-	 * see p2pmem_buf_zero().  Bit i of @zeroed is set once pages[i] has
-	 * been (it lives in the same allocation, after @pages).
+	 * pages[0 .. nhuge * P2PMEM_PMD_PAGES) are 2 MiB-aligned physical
+	 * runs, one per P2PMEM_PMD_PAGES, which p2pmem_vm_pmd_fault() maps
+	 * with one PMD each; set at mmap() time, never changed.
+	 */
+	unsigned long nhuge;
+	/*
+	 * Pages not known to be zero when mmap() took them are zeroed just
+	 * before their first PTE or PMD; see p2pmem_buf_zero().  Bit i of
+	 * @zeroed is set once pages[i] holds zeros, by mmap() for those the
+	 * backend zeroed (->take_zeroed()) or by a fault (it lives in the same
+	 * allocation, after @pages).
 	 */
 	struct mutex zero_lock;
 	unsigned long *zeroed;
@@ -92,8 +102,11 @@ static void p2pmem_put_pages(struct p2pmem_dev *p2p, struct page **pages,
 #define P2PMEM_TAKE_BATCH	512
 
 /*
- * Fill @pages from the pool, all of them or none.  Long contiguous runs
- * first (fewer DMA segments): a first-fit search for the whole request,
+ * Fill @pages from the pool, all of them or none.  First, where the backend
+ * can give them, 2 MiB-aligned runs for each whole 2 MiB of the buffer from
+ * its start (the mapping starts 2 MiB-aligned, see p2pmem_fops), in one
+ * sweep of the pool, until it has none left: *@nhuge says how many.  Then
+ * long contiguous runs (fewer DMA segments): a first-fit search for the rest,
  * then for halves of it, at most P2PMEM_TAKE_SCANS searches in all.  What
  * is still missing then comes from one sweep of the pool in address order,
  * one page at a time, which costs one pass however fragmented the pool is
@@ -105,19 +118,35 @@ static void p2pmem_put_pages(struct p2pmem_dev *p2p, struct page **pages,
  * and a fatal signal ends it (-EINTR) with everything given back.
  */
 static int p2pmem_take_pages(struct p2pmem_dev *p2p, unsigned long npages,
-			     struct page **pages)
+			     struct page **pages, unsigned long *nhuge)
 {
 	const struct p2pmem_backend *be = p2p->backend;
-	unsigned long done = 0, run = npages, cursor = 0, runs = 0;
+	unsigned long done = 0, run, cursor = 0, runs = 0;
 	unsigned int scans = 0;
 	int ret = -ENOMEM;
 
-	/* Not mmap_assert_locked(): on DEBUG_VM kernels it needs dump_mm(). */
+	/*
+	 * Not mmap_assert_locked(): with CONFIG_DEBUG_VM its VM_BUG_ON_MM()
+	 * calls dump_mm(), which is not exported (modpost fails on the debug
+	 * kernel).
+	 */
 	lockdep_assert_held(&current->mm->mmap_lock);
 	lockdep_assert_held(&p2p->live_sem);
 	/* Not enough free at all: say so without searching. */
 	if (p2pmem_avail(p2p) >> PAGE_SHIFT < npages)
 		return -ENOMEM;
+	while (be->take_pmd && npages - done >= P2PMEM_PMD_PAGES &&
+	       be->take_pmd(p2p, &cursor, pages + done)) {
+		done += P2PMEM_PMD_PAGES;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto fail;
+		}
+		cond_resched();
+	}
+	*nhuge = done / P2PMEM_PMD_PAGES;
+	cursor = 0;
+	run = npages - done;
 	while (done < npages && run && scans < P2PMEM_TAKE_SCANS) {
 		scans++;
 		if (be->take_run(p2p, run, pages + done)) {
@@ -128,8 +157,8 @@ static int p2pmem_take_pages(struct p2pmem_dev *p2p, unsigned long npages,
 			run /= 2;
 		}
 	}
-	dev_dbg(&p2p->dev, "took %lu pages: %lu runs in %u first-fit searches, %lu pages in one sweep\n",
-		npages, runs, scans, npages - done);
+	dev_dbg(&p2p->dev, "took %lu pages: %lu 2 MiB runs, %lu runs in %u first-fit searches, %lu pages in one sweep\n",
+		npages, *nhuge, runs, scans, npages - done);
 	while (done < npages) {
 		if (!be->take_next(p2p, &cursor, pages + done))
 			goto fail;
@@ -162,7 +191,7 @@ fail:
  * and the one the tests run on (QEMU's TCG) does not, so their
  * correctness could not be shown.
  */
-static void p2pmem_zero_page(struct page *page)
+void p2pmem_zero_page(struct page *page)
 {
 	u64 __iomem *p = (u64 __force __iomem *)page_address(page);
 	unsigned int i;
@@ -172,9 +201,26 @@ static void p2pmem_zero_page(struct page *page)
 }
 
 /*
+ * The zeros must be in the BAR before a PTE or a peer's DMA can reach the
+ * pages stored to.  A barrier only sends them on their way: they are
+ * posted writes, and a peer's DMA takes another path.  A read from the BAR
+ * cannot pass the CPU's posted writes to it (PCIe ordering), so once it
+ * completes every zero has landed: one non-posted read from @page, the
+ * last page zeroed.
+ */
+void p2pmem_zero_flush(struct page *page)
+{
+	wmb();
+	(void)__raw_readq((u64 __force __iomem *)page_address(page));
+	rmb();
+}
+
+/*
  * Zero the pages [first, end) of @buf that were not zeroed yet.  Every
  * page is zeroed once per buffer, whoever had it before (on the kernel
- * backend possibly another driver), and before any PTE maps it: the fault
+ * backend possibly another driver), unless the backend handed it out
+ * known to be zero (->take_zeroed(): the native backend zeroes free pages
+ * in the background), and before any PTE maps it: the fault
  * handler is the only place PTEs are made, and GUP, O_DIRECT, RDMA
  * registration and fork all reach the pages through it or through PTEs it
  * made.  So mmap() itself does no zeroing, and each fault zeroes at most
@@ -188,6 +234,7 @@ static void p2pmem_buf_zero(struct p2pmem_buf *buf, pgoff_t first,
 			    pgoff_t end)
 {
 	struct page *last = NULL;
+	unsigned long n = 0;
 	pgoff_t i;
 
 	lockdep_assert_held(&buf->p2p->live_sem);
@@ -198,20 +245,13 @@ static void p2pmem_buf_zero(struct p2pmem_buf *buf, pgoff_t first,
 		last = buf->pages[i];
 		p2pmem_zero_page(last);
 		__set_bit(i, buf->zeroed);
+		n++;
 	}
-	/*
-	 * The zeros must be in the BAR before a PTE or a peer's DMA can reach
-	 * the page.  A barrier only sends them on their way: they are posted
-	 * writes, and a peer's DMA takes another path.  A read from the BAR
-	 * cannot pass the CPU's posted writes to it (PCIe ordering), so once
-	 * it completes every zero has landed: one non-posted read per fault.
-	 */
-	if (last) {
-		wmb();
-		(void)__raw_readq((u64 __force __iomem *)page_address(last));
-		rmb();
-	}
+	if (last)
+		p2pmem_zero_flush(last);
 	mutex_unlock(&buf->zero_lock);
+	if (n)
+		dev_dbg(&buf->p2p->dev, "a fault zeroed %lu pages\n", n);
 }
 
 /* ---- buffers ------------------------------------------------------------ */
@@ -238,11 +278,14 @@ static struct p2pmem_buf *p2pmem_buf_create(struct p2pmem_dev *p2p,
 	/*
 	 * On the list before "live" can drop: a buffer revocation missed
 	 * would keep its pages past teardown.  Taking pages is bounded (see
-	 * p2pmem_take_pages()) and zeroing waits for the first fault.
+	 * p2pmem_take_pages()), and so is asking the backend which pages
+	 * it already zeroed; the others are zeroed at their first fault.
 	 */
 	down_read(&p2p->live_sem);
 	if (p2p->live)
-		ret = p2pmem_take_pages(p2p, npages, buf->pages);
+		ret = p2pmem_take_pages(p2p, npages, buf->pages, &buf->nhuge);
+	if (!ret && p2p->backend->take_zeroed)
+		p2p->backend->take_zeroed(p2p, buf->pages, npages, buf->zeroed);
 	if (!ret) {
 		get_device(&p2p->dev);
 		mutex_lock(&p2p->buf_lock);
@@ -302,14 +345,18 @@ static void p2pmem_vm_close(struct vm_area_struct *vma)
 
 /*
  * The end (a buffer page index) of the faulting page's fault-around
- * window: up to P2PMEM_FAULT_AROUND pages, within the VMA and the buffer.
+ * window: up to P2PMEM_FAULT_AROUND pages, within the VMA, the buffer and
+ * the faulting page's 2 MiB of address space.  The last matters: a PTE
+ * may only go where the PMD is a page table, and the next 2 MiB may be
+ * mapped by one PMD (vm_insert_page() would take that PMD for a page
+ * table on 5.10 and 6.1, whose pte_offset_map() does not check).
  */
 static pgoff_t p2pmem_fault_end(struct vm_fault *vmf, struct p2pmem_buf *buf)
 {
-	unsigned long in_vma = (vmf->vma->vm_end - (vmf->address & PAGE_MASK)) >>
-			       PAGE_SHIFT;
+	unsigned long addr = vmf->address & PAGE_MASK;
+	unsigned long end = min(vmf->vma->vm_end, (addr & PMD_MASK) + PMD_SIZE);
 
-	return vmf->pgoff + min3(in_vma, P2PMEM_FAULT_AROUND,
+	return vmf->pgoff + min3((end - addr) >> PAGE_SHIFT, P2PMEM_FAULT_AROUND,
 				 buf->npages - vmf->pgoff);
 }
 
@@ -364,11 +411,42 @@ static vm_fault_t p2pmem_vm_fault(struct vm_fault *vmf)
 	return ret;
 }
 
-static const struct vm_operations_struct p2pmem_vm_ops = {
-	.open = p2pmem_vm_open,
-	.close = p2pmem_vm_close,
-	.fault = p2pmem_vm_fault,
-};
+/*
+ * A PMD fault (see P2PMEM_VM_OPS in p2pmem/compat.h): map the faulting
+ * address's whole 2 MiB with one PMD when it is all inside the VMA and is
+ * one of the buffer's 2 MiB-aligned runs; anything else falls back to
+ * p2pmem_vm_fault() and 4 KiB pages.  Whether a 2 MiB gets a PMD depends
+ * only on the VMA and the buffer, neither of which changes under a fault,
+ * so a PMD never meets a page table that p2pmem_vm_fault() made there.
+ * The PMD holds no page references (p2pmem/compat.h): the buffer's keep
+ * the pages until revocation, which zaps the PMD first.  Zeroing is as for
+ * any fault (p2pmem_buf_zero()), 2 MiB at most.
+ */
+static vm_fault_t __maybe_unused p2pmem_vm_pmd_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct p2pmem_buf *buf = vma->vm_private_data;
+	struct p2pmem_dev *p2p = buf->p2p;
+	unsigned long haddr = vmf->address & PMD_MASK;
+	pgoff_t first = linear_page_index(vma, haddr);
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	if (haddr < vma->vm_start || haddr + PMD_SIZE > vma->vm_end ||
+	    first % P2PMEM_PMD_PAGES ||
+	    first / P2PMEM_PMD_PAGES >= buf->nhuge)
+		return VM_FAULT_FALLBACK;
+	down_read(&p2p->live_sem);
+	if (p2p->live) {
+		p2pmem_buf_zero(buf, first, first + P2PMEM_PMD_PAGES);
+		ret = p2pmem_compat_insert_pmd(vmf, buf->pages[first],
+					       vmf->flags & FAULT_FLAG_WRITE);
+	}
+	up_read(&p2p->live_sem);
+	return ret;
+}
+
+P2PMEM_VM_OPS(p2pmem_vm_ops, p2pmem_vm_open, p2pmem_vm_close,
+	      p2pmem_vm_fault, p2pmem_vm_pmd_fault);
 
 /*
  * A task's name is whatever it set with PR_SET_NAME: escaped, so that it
@@ -443,6 +521,8 @@ const struct file_operations p2pmem_fops = {
 	.owner = THIS_MODULE,
 	.open = p2pmem_open,
 	.mmap = p2pmem_mmap,
+	/* 2 MiB-aligned addresses for mappings of 2 MiB or more (PMDs). */
+	.get_unmapped_area = P2PMEM_COMPAT_GET_UNMAPPED_AREA,
 	/* msync(MS_SYNC) and fsync(): no page cache, nothing to write back. */
 	.fsync = noop_fsync,
 	.unlocked_ioctl = p2pmem_ioctl,

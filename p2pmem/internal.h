@@ -22,6 +22,9 @@
 #error "P2PMEM_VERSION is not set: build through Kbuild, which reads it from dkms.conf"
 #endif
 
+/* Pages under one PMD: a 2 MiB mapping on x86-64. */
+#define P2PMEM_PMD_PAGES	(PMD_SIZE >> PAGE_SHIFT)
+
 /* Minors of the char region (module init) and p2pmemN ids (core). */
 #define P2PMEM_MAX_DEVICES	(1U << MINORBITS)
 
@@ -84,6 +87,15 @@ struct p2pmem_backend {
 	bool (*take_run)(struct p2pmem_dev *p2p, unsigned long n,
 			 struct page **pages);
 	/*
+	 * Optional, for backends whose pages can be mapped by PMDs: take the
+	 * P2PMEM_PMD_PAGES pages of the first free PMD_SIZE-aligned physical
+	 * run at or after *@cursor (as for ->take_next()), and move *@cursor
+	 * past it; false when there is none there.  One sweep of the pool
+	 * however many runs are taken.
+	 */
+	bool (*take_pmd)(struct p2pmem_dev *p2p, unsigned long *cursor,
+			 struct page **pages);
+	/*
 	 * Take one page, the first free one at or after *@cursor (an index
 	 * private to the backend, 0 for the pool's start), and move *@cursor
 	 * past it; false when there is none there.  Taking every page of a
@@ -91,6 +103,13 @@ struct p2pmem_backend {
 	 */
 	bool (*take_next)(struct p2pmem_dev *p2p, unsigned long *cursor,
 			  struct page **page);
+	/*
+	 * Optional: the backend zeroes free pages itself.  For each of
+	 * @pages[0..@n), just taken, set bit i of @zeroed if the page is known
+	 * to hold zeros; the caller zeroes the others before mapping them.
+	 */
+	void (*take_zeroed)(struct p2pmem_dev *p2p, struct page **pages,
+			    unsigned long n, unsigned long *zeroed);
 	/* Drop a reference taken by ->take_run(). */
 	void (*put_page)(struct p2pmem_dev *p2p, struct page *page);
 	/* Bytes nobody holds, for sysfs "available". */
@@ -116,6 +135,12 @@ struct p2pmem_dev {
 	struct llist_head freed;	/* freed by the mm, not yet back */
 	struct mutex drain_lock;	/* one scan of the two above at a time */
 	struct delayed_work drain_work;
+	/* free pages not known to hold zeros, one bit a page (native.c) */
+	unsigned long *dirty;
+	struct mutex clean_lock;	/* zeroing them vs. handing them out */
+	struct delayed_work zero_work;
+	unsigned long last_take;	/* jiffies: the zeroing makes way */
+	bool zero_stop;
 
 	/* kernel backend: the p2pdma core's pool, once checked (kernel.c) */
 	struct gen_pool *kernel_pool;
@@ -189,6 +214,9 @@ void p2pmem_revoke(struct p2pmem_dev *p2p);
 /* p2pmem/file.c: the char device, and teardown step 3 for the core. */
 extern const struct file_operations p2pmem_fops;
 void p2pmem_revoke_bufs(struct p2pmem_dev *p2p);
+/* p2pmem/file.c: zero a page of a BAR, and make zeros so far land. */
+void p2pmem_zero_page(struct page *page);
+void p2pmem_zero_flush(struct page *page);
 
 /* p2pmem/native.c: the backend for kernels without CONFIG_PCI_P2PDMA. */
 extern const struct p2pmem_backend p2pmem_native_backend;

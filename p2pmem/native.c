@@ -7,8 +7,9 @@
  *
  * Pages
  *   A page is either in its pool or handed out.  Handing out gives the
- *   buffer one page reference and takes one pgmap->ref; the page is zeroed
- *   before its first PTE (p2pmem_buf_zero(), p2pmem/file.c);
+ *   buffer one page reference and takes one pgmap->ref; the page is zero
+ *   before its first PTE (zeroed in the background while it was free, see
+ *   p2pmem_zero_work(), or else by p2pmem_buf_zero(), p2pmem/file.c);
  *   from then on the page is referenced by its buffer, by each PTE that
  *   maps it and by each GUP pin.  When the last of those goes, the page
  *   goes back to the pool and the pgmap->ref is dropped: by the mm core's
@@ -25,10 +26,15 @@
  *   frees it) and "freed" a lock-free llist (each scan takes the whole
  *   list), so pages can be freed from any context, including I/O
  *   completion.  drain_lock (mutex) serialises the scans that return those
- *   pages; a leaf, taken inside live_sem and mmap_lock (mmap).
+ *   pages; a leaf, taken inside live_sem and mmap_lock (mmap).  clean_lock
+ *   (mutex) is held by the background zeroing for one batch and by a
+ *   buffer reading which of its new pages are zero; a leaf, taken inside
+ *   live_sem and mmap_lock (mmap).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitmap.h>
+#include <linux/fs.h>
 #include <linux/genalloc.h>
 #include <linux/llist.h>
 #include <linux/memremap.h>
@@ -40,13 +46,28 @@
 #include "compat.h"
 #include "internal.h"
 
+/* Have the free pages that are not known to hold zeros zeroed, soon. */
+static void p2pmem_zero_kick(struct p2pmem_dev *p2p)
+{
+	if (!READ_ONCE(p2p->zero_stop))
+		queue_delayed_work(system_unbound_wq, &p2p->zero_work, 0);
+}
+
 /*
  * Return a page nobody references any more to the pool, and drop the pgmap
  * reference it carried: the last one lets memunmap_pages() free the memmap,
- * so nobody may touch the page after this.
+ * so nobody may touch the page after this.  The page is dirty (whatever
+ * its last user wrote) before it is free: a taker that finds it in the
+ * pool finds the bit set too (the barrier pairs with the fully ordered
+ * test_and_clear_bit() in p2pmem_native_take_zeroed()).  The zeroing is
+ * queued before the page is free, too: once every page is free, teardown
+ * may stop that work and free p2p (p2pmem_native_remove_memory()).
  */
 static void p2pmem_page_release(struct p2pmem_dev *p2p, struct page *page)
 {
+	set_bit(PHYS_PFN(page_to_phys(page) - p2p->phys), p2p->dirty);
+	smp_mb__after_atomic();
+	p2pmem_zero_kick(p2p);
 	gen_pool_free(p2p->pool, page_to_phys(page), PAGE_SIZE);
 	percpu_ref_put(p2pmem_compat_pgmap_ref(&p2p->pgmap));
 }
@@ -155,20 +176,65 @@ static void p2pmem_native_put_page(struct p2pmem_dev *p2p, struct page *page)
 	schedule_delayed_work(&p2p->drain_work, HZ / 10);
 }
 
+/* Hand out the @n pages at @addr, just taken from the pool. */
+static void p2pmem_native_claim(struct p2pmem_dev *p2p, unsigned long addr,
+				unsigned long n, struct page **pages)
+{
+	unsigned long i;
+
+	/* The background zeroing makes way for a while; see below. */
+	WRITE_ONCE(p2p->last_take, jiffies);
+	for (i = 0; i < n; i++) {
+		pages[i] = pfn_to_page(PHYS_PFN(addr) + i);
+		p2pmem_page_claim(pages[i]);
+	}
+	/* One pgmap reference per page, dropped one by one on release. */
+	percpu_ref_get_many(p2pmem_compat_pgmap_ref(&p2p->pgmap), n);
+}
+
 /* Take @n contiguous pages out of our own pool. */
 static bool p2pmem_native_take_run(struct p2pmem_dev *p2p, unsigned long n,
 				   struct page **pages)
 {
-	unsigned long addr, i;
+	unsigned long addr;
 
 	addr = gen_pool_alloc(p2p->pool, n << PAGE_SHIFT);
 	if (!addr)
 		return false;
-	for (i = 0; i < n; i++) {
-		pages[i] = pfn_to_page(PHYS_PFN(addr) + i);
-		p2pmem_page_claim(pages[i]);
-		percpu_ref_get(p2pmem_compat_pgmap_ref(&p2p->pgmap));
-	}
+	p2pmem_native_claim(p2p, addr, n, pages);
+	return true;
+}
+
+/*
+ * genalloc algorithm for ->take_pmd(): like p2pmem_next_fit(), for @nr
+ * pages whose physical address is a multiple of @nr pages.  genalloc's own
+ * gen_pool_first_fit_align() aligns relative to the chunk's start, which is
+ * the BAR's start plus the offset the provider chose, not necessarily a
+ * 2 MiB boundary.
+ */
+static unsigned long p2pmem_pmd_fit(unsigned long *map, unsigned long size,
+				    unsigned long start, unsigned int nr,
+				    void *data, struct gen_pool *pool,
+				    unsigned long start_addr)
+{
+	unsigned long *cursor = data, mask = nr - 1;
+
+	return bitmap_find_next_zero_area_off(map, size, max(start, *cursor),
+					      nr, mask,
+					      PHYS_PFN(start_addr) & mask);
+}
+
+/* The cursor is a page index from p2p->phys, as for take_next. */
+static bool p2pmem_native_take_pmd(struct p2pmem_dev *p2p,
+				   unsigned long *cursor, struct page **pages)
+{
+	unsigned long addr;
+
+	addr = gen_pool_alloc_algo(p2p->pool, PMD_SIZE, p2pmem_pmd_fit, cursor);
+	if (!addr)
+		return false;
+	*cursor = PHYS_PFN(addr - p2p->phys) + P2PMEM_PMD_PAGES;
+	p2pmem_native_claim(p2p, addr, P2PMEM_PMD_PAGES, pages);
 	return true;
 }
 
@@ -183,10 +249,96 @@ static bool p2pmem_native_take_next(struct p2pmem_dev *p2p,
 	if (!addr)
 		return false;
 	*cursor = PHYS_PFN(addr - p2p->phys) + 1;
-	*page = pfn_to_page(PHYS_PFN(addr));
-	p2pmem_page_claim(*page);
-	percpu_ref_get(p2pmem_compat_pgmap_ref(&p2p->pgmap));
+	p2pmem_native_claim(p2p, addr, 1, page);
 	return true;
+}
+
+/*
+ * Background zeroing.  Every page starts dirty (p2p->dirty: whatever was in
+ * the BAR at registration) and becomes dirty again when it comes back to
+ * the pool; this work zeroes dirty pages, a batch at a time under
+ * clean_lock, and clears their bits once the zeros have landed.  A page is
+ * dirty only while it is free (p2pmem_native_take_zeroed() clears the bit,
+ * under clean_lock, when a buffer takes the page), so the work never
+ * writes to a page anybody can reach, and it needs to take nothing out of
+ * the pool: "available" and mmap() see every free page, zeroed or not.
+ * A page taken while its batch is being zeroed is reported zero once the
+ * batch is done, or dirty (to be zeroed at fault) if it was not reached.
+ *
+ * It makes way: it pauses for P2PMEM_ZERO_PAUSE jiffies after pages were
+ * handed out (their taker may need clean_lock again), and polls every
+ * 100 ms while the device is not live (before registration completes, and
+ * during teardown, where the BAR may be gone);
+ * p2pmem_native_remove_memory() stops it.
+ */
+#define P2PMEM_ZERO_BATCH	16
+#define P2PMEM_ZERO_PAUSE	2
+
+static void p2pmem_zero_work(struct work_struct *work)
+{
+	struct p2pmem_dev *p2p = container_of(to_delayed_work(work),
+					      struct p2pmem_dev, zero_work);
+	unsigned long npages = p2p->size >> PAGE_SHIFT, next = 0, done = 0;
+	unsigned long batch[P2PMEM_ZERO_BATCH];
+	struct page *page = NULL;
+	unsigned int n, i;
+
+	while (next < npages) {
+		if (READ_ONCE(p2p->zero_stop))
+			return;
+		if (!READ_ONCE(p2p->live)) {
+			queue_delayed_work(system_unbound_wq, &p2p->zero_work,
+					   HZ / 10);
+			return;
+		}
+		if (time_before(jiffies, READ_ONCE(p2p->last_take) +
+					 P2PMEM_ZERO_PAUSE)) {
+			queue_delayed_work(system_unbound_wq, &p2p->zero_work,
+					   P2PMEM_ZERO_PAUSE);
+			return;
+		}
+		mutex_lock(&p2p->clean_lock);
+		for (n = 0; n < P2PMEM_ZERO_BATCH; n++) {
+			next = find_next_bit(p2p->dirty, npages, next);
+			if (next >= npages)
+				break;
+			page = pfn_to_page(PHYS_PFN(p2p->phys) + next);
+			p2pmem_zero_page(page);
+			batch[n] = next++;
+		}
+		if (n)
+			p2pmem_zero_flush(page);
+		for (i = 0; i < n; i++)
+			clear_bit(batch[i], p2p->dirty);
+		mutex_unlock(&p2p->clean_lock);
+		done += n;
+		cond_resched();
+	}
+	/* Pages released behind the sweep queued the work again. */
+	if (done && find_first_bit(p2p->dirty, npages) >= npages)
+		dev_dbg(&p2p->dev, "every free page is zeroed (%lu KiB in the background)\n",
+			done << (PAGE_SHIFT - 10));
+}
+
+/*
+ * Which of @pages (just taken) hold zeros: those not dirty.  From here on
+ * they are the buffer's, and the background zeroing leaves them alone.
+ */
+static void p2pmem_native_take_zeroed(struct p2pmem_dev *p2p,
+				      struct page **pages, unsigned long n,
+				      unsigned long *zeroed)
+{
+	unsigned long i;
+
+	mutex_lock(&p2p->clean_lock);
+	for (i = 0; i < n; i++) {
+		if (!test_and_clear_bit(PHYS_PFN(page_to_phys(pages[i]) - p2p->phys),
+					p2p->dirty))
+			__set_bit(i, zeroed);
+		if (!((i + 1) % 1024))
+			cond_resched();
+	}
+	mutex_unlock(&p2p->clean_lock);
 }
 
 static size_t p2pmem_native_avail(struct p2pmem_dev *p2p)
@@ -204,6 +356,15 @@ static int p2pmem_native_add_memory(struct p2pmem_dev *p2p)
 	init_llist_head(&p2p->freed);
 	mutex_init(&p2p->drain_lock);
 	INIT_DELAYED_WORK(&p2p->drain_work, p2pmem_drain_work);
+	mutex_init(&p2p->clean_lock);
+	INIT_DELAYED_WORK(&p2p->zero_work, p2pmem_zero_work);
+	p2p->last_take = jiffies - P2PMEM_ZERO_PAUSE;
+	/* Nothing is known about what the BAR holds: all of it is dirty. */
+	p2p->dirty = devm_kcalloc(&p2p->dev, BITS_TO_LONGS(p2p->size >> PAGE_SHIFT),
+				  sizeof(unsigned long), GFP_KERNEL);
+	if (!p2p->dirty)
+		return -ENOMEM;
+	bitmap_fill(p2p->dirty, p2p->size >> PAGE_SHIFT);
 	p2p->pool = devm_gen_pool_create(&p2p->dev, PAGE_SHIFT, nid, NULL);
 	if (IS_ERR(p2p->pool))
 		return PTR_ERR(p2p->pool);
@@ -222,7 +383,25 @@ static int p2pmem_native_add_memory(struct p2pmem_dev *p2p)
 	p2p->pgmap.nr_range = 1;
 	p2p->pgmap.ops = &p2pmem_pgmap_ops;
 	addr = devm_memremap_pages(&p2p->dev, &p2p->pgmap);
-	return PTR_ERR_OR_ZERO(addr);
+	if (IS_ERR(addr))
+		return PTR_ERR(addr);
+
+	/*
+	 * 2 MiB mappings (p2pmem/file.c) need a DAX inode behind the file's
+	 * mapping, as device-dax's char device has (dax_open() in
+	 * drivers/dax/device.c): on 6.1 the mm calls ->huge_fault only for
+	 * anonymous and vma_is_dax() VMAs (hugepage_vma_check(): VM_MIXEDMAP
+	 * is VM_NO_KHUGEPAGED), on 5.10 thp_get_unmapped_area() aligns only
+	 * IS_DAX() files, and there and on 6.12 a DAX VMA gets PMD faults
+	 * whatever the THP sysfs setting.  FOLL_LONGTERM pins stay allowed:
+	 * vma_is_fsdax() is false for a character device.  The inode is
+	 * ours alone, not yet reachable by any file.
+	 */
+	if (IS_ENABLED(P2PMEM_COMPAT_PMD))
+		p2p->inode->i_flags |= S_DAX;
+	/* It waits for the device to go live. */
+	p2pmem_zero_kick(p2p);
+	return 0;
 }
 
 /*
@@ -234,6 +413,9 @@ static int p2pmem_native_add_memory(struct p2pmem_dev *p2p)
 static void p2pmem_native_remove_memory(struct p2pmem_dev *p2p)
 {
 	cancel_delayed_work_sync(&p2p->drain_work);
+	/* No page comes back any more to queue it again. */
+	WRITE_ONCE(p2p->zero_stop, true);
+	cancel_delayed_work_sync(&p2p->zero_work);
 	/* Empty now: every page is back in the pool. */
 	xa_destroy(&p2p->draining);
 	devm_memunmap_pages(&p2p->dev, &p2p->pgmap);
@@ -246,7 +428,9 @@ const struct p2pmem_backend p2pmem_native_backend = {
 	.remove_memory = p2pmem_native_remove_memory,
 	.reclaim = p2pmem_drain_scan,
 	.take_run = p2pmem_native_take_run,
+	.take_pmd = IS_ENABLED(P2PMEM_COMPAT_PMD) ? p2pmem_native_take_pmd : NULL,
 	.take_next = p2pmem_native_take_next,
+	.take_zeroed = p2pmem_native_take_zeroed,
 	.put_page = p2pmem_native_put_page,
 	.avail = p2pmem_native_avail,
 };

@@ -40,6 +40,8 @@
  * 257 pages the step after page 256 lands on the region's second map.
  */
 #define MR_LEN (LEN + 4096)
+/* A region the native backend maps with 2 MiB PMDs (two, and a 4 KiB tail). */
+#define HMR_LEN (4 * LEN + 4096)
 
 static void die(const char *what)
 {
@@ -148,8 +150,9 @@ int main(int argc, char **argv)
 	struct ibv_qp *a, *b;
 	struct ibv_cq *cq;
 	struct ibv_pd *pd;
+	struct ibv_mr *hmr;
 	union ibv_gid gid;
-	char *p, *src, *dst;
+	char *p, *h, *src, *dst;
 	int fd, gidx;
 
 	if (argc != 4) {
@@ -210,6 +213,24 @@ int main(int argc, char **argv)
 	tap(rdma_op(a, cq, IBV_WR_RDMA_READ, dst_mr, mr) == 0 &&
 	    pat_check(dst, LEN, 12, 0) < 0,
 	    "rdma: RDMA READ of 1 MiB out of the p2pmem buffer into RAM");
+
+	/* Pinned through 2 MiB PMDs (the pages are faulted in first). */
+	h = mmap(NULL, HMR_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED)
+		die("mmap 4 MiB + 4 KiB");
+	memset(h, 0, HMR_LEN);
+	hmr = ibv_reg_mr(pd, h, HMR_LEN, IBV_ACCESS_LOCAL_WRITE |
+			 IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ);
+	tap(hmr != NULL, "rdma: ibv_reg_mr on a 2 MiB-mapped p2pmem buffer (%s)",
+	    hmr ? "ok" : strerror(errno));
+	if (hmr) {
+		pat_fill(src, LEN, 13, 0);
+		tap(rdma_op(a, cq, IBV_WR_RDMA_WRITE, src_mr, hmr) == 0 &&
+		    pat_check(h, LEN, 13, 0) < 0,
+		    "rdma: RDMA WRITE of 1 MiB lands in the 2 MiB-mapped buffer");
+		ibv_dereg_mr(hmr);
+	}
+	munmap(h, HMR_LEN);
 
 	ibv_destroy_qp(a);
 	ibv_destroy_qp(b);

@@ -7,6 +7,12 @@ check "mmap(MAP_PRIVATE) by a task named 'x<newline>P2PFORGED' is refused with E
 	p2pmem_test private /dev/p2pmem0 "$(printf 'x\nP2PFORGED')"
 refute "... and that name cannot forge a kernel log line" dmesg_starts P2PFORGED
 check "... it is logged escaped" dmesg_has 'x\\nP2PFORGED'
+# 2 MiB mappings (issue 13); O_DIRECT into them where the NVMe reaches the BAR.
+if [ $P2P_DATA = yes ]; then
+	p2pmem_test huge /dev/p2pmem0 $URING_FIXED "$NV"
+else
+	p2pmem_test huge /dev/p2pmem0 $URING_FIXED
+fi
 if [ $P2P_DATA = yes ]; then
 	p2pmem_test dio /dev/p2pmem0 "$NV"
 	fio --name=p2pmem --filename="$NV" --direct=1 --iomem=mmapshared:/dev/p2pmem0 \
@@ -32,3 +38,27 @@ else
 fi
 is "available == size after fio" "$(attr p2pmem0 available)" $IV_SIZE
 setup "rmmod" rmmod p2pmem
+
+# ---- zeroing off the critical path (issue 13) ------------------------------
+# The native backend zeroes free pages in the background (after
+# registration, and whenever pages come back), so that faults map pages
+# already zero; its debug messages say when every free page is zeroed and
+# when a fault had to zero pages itself.  The kernel backend zeroes at fault.
+if [ "$BACKEND" = native ]; then
+	setup "insmod (debug messages on)" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110 dyndbg=+p
+	check "the pool is zeroed in the background after registration" \
+		wait_for 600 dmesg_has "p2pmem0: every free page is zeroed"
+	# The last word after "filled" (see p2pmem_test fill).
+	zeroed_since_fill() {
+		dmesg | awk '/p2pmem_test: filled/ { f = 1; z = 0 }
+			f && /p2pmem0: every free page is zeroed/ { z = 1 }
+			END { exit !z }'
+	}
+	p2pmem_test fill /dev/p2pmem0
+	check "released pages are zeroed in the background" wait_for 600 zeroed_since_fill
+	at_fault=$(dmesg | grep -c "p2pmem0: a fault zeroed")
+	p2pmem_test warm /dev/p2pmem0
+	is "a warm pool's pages need no zeroing at fault (debug lines)" \
+		"$(dmesg | grep -c "p2pmem0: a fault zeroed")" "$at_fault"
+	setup "rmmod" rmmod p2pmem
+fi
