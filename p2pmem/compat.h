@@ -108,48 +108,44 @@ static inline vm_fault_t p2pmem_compat_insert_pmd(struct vm_fault *vmf,
 #endif
 
 /*
+ * The huge_fault hook's size argument: an enum page_entry_size before 6.6,
+ * an order since.
+ */
+#ifdef P2PMEM_HAVE_HUGE_FAULT_PE_SIZE
+typedef enum page_entry_size p2pmem_compat_fault_size;
+#define P2PMEM_COMPAT_FAULT_SIZE_PMD	PE_SIZE_PMD
+#else
+typedef unsigned int p2pmem_compat_fault_size;
+#define P2PMEM_COMPAT_FAULT_SIZE_PMD	PMD_ORDER
+#endif
+
+/*
  * P2PMEM_VM_OPS(name, open, close, fault, pmd_fault) builds the VMA ops,
  * with a huge_fault hook that calls "vm_fault_t pmd_fault(struct vm_fault *)"
  * for PMD faults where the kernel can map device PMDs (none elsewhere).
- * The hook's argument was an enum page_entry_size before 6.6, an order
- * since.
  */
-#if !defined(P2PMEM_COMPAT_PMD)
-#define P2PMEM_VM_OPS(name, open_fn, close_fn, fault_fn, pmd_fn)	\
-	static const struct vm_operations_struct name = {		\
-		.open = open_fn,					\
-		.close = close_fn,					\
-		.fault = fault_fn,					\
-	}
-#elif defined(P2PMEM_HAVE_HUGE_FAULT_PE_SIZE)
-#define P2PMEM_VM_OPS(name, open_fn, close_fn, fault_fn, pmd_fn)	\
+#ifdef P2PMEM_COMPAT_PMD
+#define P2PMEM_VM_OPS_HUGE(name, pmd_fn)				\
 	static vm_fault_t name##_huge_fault(struct vm_fault *vmf,	\
-					    enum page_entry_size pe_size) \
+					    p2pmem_compat_fault_size size) \
 	{								\
-		return pe_size == PE_SIZE_PMD ? pmd_fn(vmf) :		\
-						VM_FAULT_FALLBACK;	\
-	}								\
-	static const struct vm_operations_struct name = {		\
-		.open = open_fn,					\
-		.close = close_fn,					\
-		.fault = fault_fn,					\
-		.huge_fault = name##_huge_fault,			\
+		return size == P2PMEM_COMPAT_FAULT_SIZE_PMD ?		\
+			pmd_fn(vmf) : VM_FAULT_FALLBACK;		\
 	}
+#define P2PMEM_VM_OPS_HUGE_HOOK(name)	.huge_fault = name##_huge_fault,
 #else
+#define P2PMEM_VM_OPS_HUGE(name, pmd_fn)
+#define P2PMEM_VM_OPS_HUGE_HOOK(name)
+#endif
+
 #define P2PMEM_VM_OPS(name, open_fn, close_fn, fault_fn, pmd_fn)	\
-	static vm_fault_t name##_huge_fault(struct vm_fault *vmf,	\
-					    unsigned int order)		\
-	{								\
-		return order == PMD_ORDER ? pmd_fn(vmf) :		\
-					    VM_FAULT_FALLBACK;		\
-	}								\
+	P2PMEM_VM_OPS_HUGE(name, pmd_fn)				\
 	static const struct vm_operations_struct name = {		\
 		.open = open_fn,					\
 		.close = close_fn,					\
 		.fault = fault_fn,					\
-		.huge_fault = name##_huge_fault,			\
+		P2PMEM_VM_OPS_HUGE_HOOK(name)				\
 	}
-#endif
 
 /*
  * Probed both ways: both or neither compiling means the probes could not
