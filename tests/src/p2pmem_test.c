@@ -5,7 +5,8 @@
  *
  *   p2pmem_test mmap  DEV          mmap semantics, zeroing, lifetimes
  *   p2pmem_test dio   DEV NVME     O_DIRECT in and out of the BAR, pins
- *   p2pmem_test proof DEV NVME     leave bytes for the host to check
+ *   p2pmem_test proof DEV NVME     leave bytes for the host to check;
+ *                                  hold them until SIGUSR1
  *   p2pmem_test hold  DEV          map, say HOLDING, wait for SIGUSR1, touch
  *   p2pmem_test excl  BLOCKDEV     open it O_EXCL (as a mount would hold it),
  *                                  say EXCLUSIVE, wait for SIGUSR1
@@ -407,6 +408,9 @@ static void print_bar_runs(const char *tag, char *p, size_t len, uint64_t seed,
 	close(fd);
 }
 
+static void on_usr1(int sig);
+static void wait_usr1(void);
+
 static void test_proof(const char *dev, const char *nvme)
 {
 	size_t len = 4 * MiB;
@@ -425,7 +429,16 @@ static void test_proof(const char *dev, const char *nvme)
 	tap(n == (ssize_t)len, "proof: O_DIRECT write out of the BAR (n=%zd)", n);
 	fsync(nfd);
 	printf("PROOF-NVME %lu %zu 7 0\n", 52 * MiB, len);
+	/*
+	 * Keep the buffer until the device is unbound: pages that come back
+	 * to the native pool are zeroed in the background, so the bytes the
+	 * host looks for survive only if the buffer loses its pages to the
+	 * revocation (no zeroing once the device is not live).
+	 */
+	signal(SIGUSR1, on_usr1);
+	printf("PROOF-HOLDING\n");
 	fflush(stdout);
+	wait_usr1();
 }
 
 static sigjmp_buf bus_jmp;
