@@ -25,6 +25,9 @@ KREPORT_ERE+='|spinlock (bad magic|recursion|wrong owner|wrong CPU|lockup)|rwloc
 KREPORT_ERE+='|ODEBUG:|mm/page_table_check\.c|Bad page (state|map)|Bad rss-counter|pagealloc: (memory corruption|single bit error)'
 KREPORT_ERE+='|list_(add|del) corruption|usercopy:|detected buffer overflow|stack-protector|refcount_t:'
 KREPORT_ERE+='|RCU stall|rcu_.*detected stall|INFO: task .* blocked|soft lockup|hard LOCKUP'
+# A page-table entry the mm found malformed and cleared ("mm/pgtable-generic.c:
+# 50: bad pmd ..."): what a walker that does not know devmap PMDs makes of one.
+KREPORT_ERE+='|bad (pgd|p4d|pud|pmd|pte)[ :]'
 
 # kernel_reports DMESG ABI: prints the report lines of DMESG that no known
 # report of ABI explains (nothing: clean).  Prints "KNOWN <title>" for each
