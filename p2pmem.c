@@ -68,9 +68,14 @@ static int __init p2pmem_init(void)
 {
 	int ret;
 
+	ret = p2pmem_native_init();
+	if (ret)
+		return ret;
 	p2pmem_mnt = kern_mount(&p2pmem_fs_type);
-	if (IS_ERR(p2pmem_mnt))
-		return PTR_ERR(p2pmem_mnt);
+	if (IS_ERR(p2pmem_mnt)) {
+		ret = PTR_ERR(p2pmem_mnt);
+		goto err_native;
+	}
 
 	ret = alloc_chrdev_region(&p2pmem_devt, 0, P2PMEM_MAX_DEVICES, "p2pmem");
 	if (ret)
@@ -105,6 +110,8 @@ err_chrdev:
 	unregister_chrdev_region(p2pmem_devt, P2PMEM_MAX_DEVICES);
 err_mnt:
 	kern_unmount(p2pmem_mnt);
+err_native:
+	p2pmem_native_exit();
 	return ret;
 }
 
@@ -117,6 +124,7 @@ static void __exit p2pmem_exit(void)
 	bus_unregister(&p2pmem_bus_type);
 	unregister_chrdev_region(p2pmem_devt, P2PMEM_MAX_DEVICES);
 	kern_unmount(p2pmem_mnt);
+	p2pmem_native_exit();
 }
 
 module_init(p2pmem_init);

@@ -72,7 +72,7 @@ static inline struct percpu_ref *p2pmem_compat_pgmap_ref(struct dev_pagemap *pgm
 #endif
 
 /*
- * 2 MiB mappings of device pages (5.10 to 6.12): a devmap PMD, made by
+ * 2 MiB mappings of device pages: a devmap PMD, made by
  * vmf_insert_pfn_pmd() from a PFN_DEV|PFN_MAP pfn_t as device-dax makes
  * them (drivers/dax/device.c __dev_dax_pmd_fault()).  Such a PMD takes no
  * page reference and no rmap (insert_pfn_pmd() in mm/huge_memory.c), and
@@ -82,10 +82,19 @@ static inline struct percpu_ref *p2pmem_compat_pgmap_ref(struct dev_pagemap *pgm
  * its own reference on each 4 KiB page (follow_devmap_pmd(),
  * __gup_device_huge_pmd()), so the pages stay order-0 with their own
  * refcounts and no compound memmap (pgmap->vmemmap_shift) is needed.
- * Later kernels (no pfn_t) map PMDs only of compound folios; there p2pmem
- * maps 4 KiB pages.
+ *
+ * Only where every page-table walker knows such a PMD: from 6.5 (probe
+ * PTE_OFFSET_MAP_CAN_FAIL) until pfn_t went (6.16; later kernels map PMDs
+ * only of compound folios), and with the DAX and devmap support the fault
+ * path needs.  Before 6.5, madvise(MADV_COLD/MADV_PAGEOUT) takes a devmap
+ * PMD for a bad page table and clears it without a TLB flush (5.10 and
+ * 6.1, seen in the VM), which would let a stale 2 MiB TLB entry outlive
+ * the buffer.  Elsewhere p2pmem maps 4 KiB pages, a whole 2 MiB per fault
+ * (p2pmem/file.c), which costs as few faults.
  */
-#ifdef P2PMEM_HAVE_PFN_T_PMD
+#if defined(P2PMEM_HAVE_PFN_T_PMD) && \
+	defined(P2PMEM_HAVE_PTE_OFFSET_MAP_CAN_FAIL) && \
+	IS_ENABLED(CONFIG_FS_DAX_PMD) && IS_ENABLED(CONFIG_ARCH_HAS_PTE_DEVMAP)
 #define P2PMEM_COMPAT_PMD 1
 
 static inline vm_fault_t p2pmem_compat_insert_pmd(struct vm_fault *vmf,
@@ -95,7 +104,7 @@ static inline vm_fault_t p2pmem_compat_insert_pmd(struct vm_fault *vmf,
 						     PFN_DEV | PFN_MAP), write);
 }
 
-/* Also aligns only for IS_DAX() files on 5.10 (see p2pmem/native.c). */
+/* 2 MiB-aligned addresses for mappings of 2 MiB or more. */
 #define P2PMEM_COMPAT_GET_UNMAPPED_AREA thp_get_unmapped_area
 #else
 static inline vm_fault_t p2pmem_compat_insert_pmd(struct vm_fault *vmf,

@@ -105,6 +105,13 @@ static __used vm_fault_t probe(struct vm_fault *v, phys_addr_t a)
 	return pfn_t_devmap(p) ? vmf_insert_pfn_pmd(v, p, true) : 0;
 }'
 
+# 6.5 (pte_offset_map() may fail): the mm's page-table walkers check for a
+# leaf PMD, devmap ones included, before they take a PMD for a page table.
+# Before, MADV_COLD/MADV_PAGEOUT's walker clears a devmap PMD as "bad"
+# (5.10, 6.1: pmd_trans_unstable() knows only pmd_trans_huge()).
+probe PTE_OFFSET_MAP_CAN_FAIL '
+static __used void *probe = __pte_offset_map;'
+
 # The header itself, so that a PFN_T_PMD probe failing where pfn_t exists
 # stops the build (compat.h) instead of quietly losing 2 MiB mappings.
 probe PFN_T_HEADER '

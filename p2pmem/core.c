@@ -52,9 +52,10 @@
  *
  * Locks
  *   live_sem (rw_semaphore, per device): read-held while handing out pages
- *     (mmap) and while zeroing and inserting PTEs (fault; at most 64 KiB
- *     each), see p2pmem/file.c; write-held only to clear "live".
- *     Nests inside mmap_lock.
+ *     (mmap), while zeroing and inserting PTEs or a PMD (fault; at most
+ *     2 MiB each, see p2pmem/file.c) and by the native backend's
+ *     background zeroing (one batch, p2pmem/native.c); write-held only to
+ *     clear "live".  Nests inside mmap_lock.
  *   The core takes no lock of its own across registration: providers
  *     register and unregister from their driver's probe and remove, or,
  *     for memory another driver owns, under that device's lock (the bus

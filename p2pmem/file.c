@@ -20,7 +20,8 @@
  *
  * Locks
  *   live_sem (the core's, see p2pmem/core.c): read-held here while taking
- *     pages (mmap) and while zeroing and inserting PTEs (fault).
+ *     pages (mmap) and while zeroing and inserting PTEs or a PMD (fault;
+ *     at most 2 MiB each).
  *   zero_lock (mutex, per buffer): its "zeroed" bitmap; taken inside
  *     live_sem in the fault handler, nothing nests inside it.
  *   buf_lock (mutex, per device): the buffer list and every buffer's page
@@ -206,13 +207,21 @@ void p2pmem_zero_page(struct page *page)
  * posted writes, and a peer's DMA takes another path.  A read from the BAR
  * cannot pass the CPU's posted writes to it (PCIe ordering), so once it
  * completes every zero has landed: one non-posted read from @page, the
- * last page zeroed.
+ * last page zeroed.  It reads back one of the zeros just written: anything
+ * else (all ones from a device that is gone, reset, powered down or has
+ * its decoding off) means the writes were dropped, and false is returned:
+ * the pages must not be taken for zero.
  */
-void p2pmem_zero_flush(struct page *page)
+bool p2pmem_zero_flush(struct page *page)
 {
+	u64 v;
+
+	/* The zeros are posted before the read that flushes them. */
 	wmb();
-	(void)__raw_readq((u64 __force __iomem *)page_address(page));
+	v = __raw_readq((u64 __force __iomem *)page_address(page));
+	/* Nothing reads or writes the BAR before the read has completed. */
 	rmb();
+	return !v;
 }
 
 /*
@@ -220,38 +229,52 @@ void p2pmem_zero_flush(struct page *page)
  * page is zeroed once per buffer, whoever had it before (on the kernel
  * backend possibly another driver), unless the backend handed it out
  * known to be zero (->take_zeroed(): the native backend zeroes free pages
- * in the background), and before any PTE maps it: the fault
- * handler is the only place PTEs are made, and GUP, O_DIRECT, RDMA
- * registration and fork all reach the pages through it or through PTEs it
- * made.  So mmap() itself does no zeroing, and each fault zeroes at most
- * its fault-around window (64 KiB), under the mmap_lock (read) or VMA
- * lock the fault holds anyway and under live_sem (read), which teardown
- * therefore waits on for at most one window.  zero_lock makes a racing
- * fault on the same pages wait for the zeroing instead of mapping a page
- * whose zeroing could still land after the user's first store.
+ * in the background), and before any PTE or PMD maps it: the fault
+ * handlers are the only places those are made, and GUP, O_DIRECT, RDMA
+ * registration and fork all reach the pages through them or through what
+ * they made.  So mmap() itself does no zeroing, and each fault zeroes at
+ * most its window (one 2 MiB, see p2pmem_fault_window()), under the
+ * mmap_lock (read) or VMA lock the fault holds anyway and under live_sem
+ * (read), which teardown therefore waits on for at most that, less if a
+ * fatal signal ends it.  zero_lock makes a racing fault on the same pages
+ * wait for the zeroing instead of mapping a page whose zeroing could still
+ * land after the user's first store.  A page is marked zeroed only once
+ * its zeros are known to be in the BAR; returns false if any page of the
+ * range is not (a fatal signal, or the device dropped the writes).
  */
-static void p2pmem_buf_zero(struct p2pmem_buf *buf, pgoff_t first,
+static bool p2pmem_buf_zero(struct p2pmem_buf *buf, pgoff_t first,
 			    pgoff_t end)
 {
-	struct page *last = NULL;
-	unsigned long n = 0;
-	pgoff_t i;
+	pgoff_t i = first, batch[P2PMEM_ZERO_BATCH];
+	unsigned long n = 0, k, j;
+	bool ok = true;
 
 	lockdep_assert_held(&buf->p2p->live_sem);
 	mutex_lock(&buf->zero_lock);
-	for (i = first; i < end; i++) {
-		if (test_bit(i, buf->zeroed))
-			continue;
-		last = buf->pages[i];
-		p2pmem_zero_page(last);
-		__set_bit(i, buf->zeroed);
-		n++;
+	while (ok && i < end) {
+		for (k = 0; k < P2PMEM_ZERO_BATCH && i < end; i++) {
+			if (test_bit(i, buf->zeroed))
+				continue;
+			p2pmem_zero_page(buf->pages[i]);
+			batch[k++] = i;
+		}
+		if (!k)
+			break;
+		ok = p2pmem_zero_flush(buf->pages[batch[k - 1]]);
+		if (ok)
+			for (j = 0; j < k; j++)
+				__set_bit(batch[j], buf->zeroed);
+		n += k;
+		if (i < end && fatal_signal_pending(current))
+			ok = false;
+		cond_resched();
 	}
-	if (last)
-		p2pmem_zero_flush(last);
 	mutex_unlock(&buf->zero_lock);
 	if (n)
 		dev_dbg(&buf->p2p->dev, "a fault zeroed %lu pages\n", n);
+	if (!ok && !fatal_signal_pending(current))
+		dev_warn_ratelimited(&buf->p2p->dev, "zeros written to the BAR did not land (device gone or reset?): not mapping those pages\n");
+	return ok;
 }
 
 /* ---- buffers ------------------------------------------------------------ */
@@ -340,41 +363,42 @@ static void p2pmem_vm_close(struct vm_area_struct *vma)
 	kref_put(&buf->kref, p2pmem_buf_release);
 }
 
-/* Pages mapped per fault, like the kernel's fault-around for files. */
-#define P2PMEM_FAULT_AROUND	16UL
-
 /*
- * The end (a buffer page index) of the faulting page's fault-around
- * window: up to P2PMEM_FAULT_AROUND pages, within the VMA, the buffer and
- * the faulting page's 2 MiB of address space.  The last matters: a PTE
- * may only go where the PMD is a page table, and the next 2 MiB may be
- * mapped by one PMD (vm_insert_page() would take that PMD for a page
- * table on 5.10 and 6.1, whose pte_offset_map() does not check).
+ * The pages one fault maps: the faulting address's whole 2 MiB of address
+ * space, within the VMA and the buffer, [*first, *end) in buffer page
+ * indexes.  Touching a buffer then costs one fault per 2 MiB with 4 KiB
+ * pages as with PMDs, for at most 2 MiB of zeroing per fault.  The window
+ * never crosses a 2 MiB boundary: a PTE may only go where the PMD is a page
+ * table, and the next 2 MiB may be mapped by one PMD.
  */
-static pgoff_t p2pmem_fault_end(struct vm_fault *vmf, struct p2pmem_buf *buf)
+static void p2pmem_fault_window(struct vm_fault *vmf, struct p2pmem_buf *buf,
+				pgoff_t *first, pgoff_t *end)
 {
-	unsigned long addr = vmf->address & PAGE_MASK;
-	unsigned long end = min(vmf->vma->vm_end, (addr & PMD_MASK) + PMD_SIZE);
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long start = max(vma->vm_start, vmf->address & PMD_MASK);
+	unsigned long stop = min(vma->vm_end, (vmf->address & PMD_MASK) + PMD_SIZE);
 
-	return vmf->pgoff + min3((end - addr) >> PAGE_SHIFT, P2PMEM_FAULT_AROUND,
-				 buf->npages - vmf->pgoff);
+	*first = linear_page_index(vma, start);
+	*end = min_t(pgoff_t, linear_page_index(vma, stop), buf->npages);
 }
 
 /*
- * Map the pages after the faulting one as well, up to @end, so that
- * touching a buffer costs one fault per 64 KiB rather than per page.  Best
- * effort: a page already mapped (-EBUSY) is skipped, any other error just
- * stops early.
+ * Map the window's pages other than the faulting one (which the caller
+ * maps).  Best effort: a page already mapped (-EBUSY) is skipped, any
+ * other error just stops early.
  */
 static void p2pmem_fault_around(struct vm_fault *vmf, struct p2pmem_buf *buf,
-				pgoff_t end)
+				pgoff_t first, pgoff_t end)
 {
-	unsigned long addr = vmf->address & PAGE_MASK;
+	struct vm_area_struct *vma = vmf->vma;
 	pgoff_t pgoff;
 
-	for (pgoff = vmf->pgoff + 1; pgoff < end; pgoff++) {
-		addr += PAGE_SIZE;
-		if (vm_insert_page(vmf->vma, addr, buf->pages[pgoff]) == -EFAULT)
+	for (pgoff = first; pgoff < end; pgoff++) {
+		if (pgoff == vmf->pgoff)
+			continue;
+		if (vm_insert_page(vma, vma->vm_start +
+				   ((pgoff - vma->vm_pgoff) << PAGE_SHIFT),
+				   buf->pages[pgoff]) == -EFAULT)
 			break;
 	}
 }
@@ -390,22 +414,21 @@ static vm_fault_t p2pmem_vm_fault(struct vm_fault *vmf)
 	struct p2pmem_buf *buf = vmf->vma->vm_private_data;
 	struct p2pmem_dev *p2p = buf->p2p;
 	vm_fault_t ret = VM_FAULT_SIGBUS;
-	pgoff_t end;
+	pgoff_t first, end;
 
 	if (vmf->pgoff >= buf->npages)
 		return VM_FAULT_SIGBUS;
-	end = p2pmem_fault_end(vmf, buf);
+	p2pmem_fault_window(vmf, buf, &first, &end);
 	/*
 	 * Entries are cleared only by revocation, which starts after "live"
 	 * drops, and by buffer release, which needs this VMA gone.
 	 */
 	down_read(&p2p->live_sem);
-	if (p2p->live) {
-		p2pmem_buf_zero(buf, vmf->pgoff, end);
+	if (p2p->live && p2pmem_buf_zero(buf, first, end)) {
 		ret = vmf_insert_page(vmf->vma, vmf->address,
 				      buf->pages[vmf->pgoff]);
 		if (ret == VM_FAULT_NOPAGE)
-			p2pmem_fault_around(vmf, buf, end);
+			p2pmem_fault_around(vmf, buf, first, end);
 	}
 	up_read(&p2p->live_sem);
 	return ret;
@@ -415,12 +438,14 @@ static vm_fault_t p2pmem_vm_fault(struct vm_fault *vmf)
  * A PMD fault (see P2PMEM_VM_OPS in p2pmem/compat.h): map the faulting
  * address's whole 2 MiB with one PMD when it is all inside the VMA and is
  * one of the buffer's 2 MiB-aligned runs; anything else falls back to
- * p2pmem_vm_fault() and 4 KiB pages.  Whether a 2 MiB gets a PMD depends
- * only on the VMA and the buffer, neither of which changes under a fault,
- * so a PMD never meets a page table that p2pmem_vm_fault() made there.
- * The PMD holds no page references (p2pmem/compat.h): the buffer's keep
- * the pages until revocation, which zaps the PMD first.  Zeroing is as for
- * any fault (p2pmem_buf_zero()), 2 MiB at most.
+ * p2pmem_vm_fault() and 4 KiB pages.  The mm calls this only for an empty
+ * PMD, and insert_pfn_pmd() rechecks under the PMD lock; whether a 2 MiB
+ * gets a PMD also depends on the process (MADV_NOHUGEPAGE,
+ * PR_SET_THP_DISABLE), so the same 2 MiB may be mapped either way over
+ * time, always with the same pages.  The PMD holds no page references
+ * (p2pmem/compat.h): the buffer's keep the pages until revocation, which
+ * zaps the PMD first.  Zeroing is as for any fault (p2pmem_buf_zero()),
+ * 2 MiB at most.
  */
 static vm_fault_t __maybe_unused p2pmem_vm_pmd_fault(struct vm_fault *vmf)
 {
@@ -436,10 +461,17 @@ static vm_fault_t __maybe_unused p2pmem_vm_pmd_fault(struct vm_fault *vmf)
 	    first / P2PMEM_PMD_PAGES >= buf->nhuge)
 		return VM_FAULT_FALLBACK;
 	down_read(&p2p->live_sem);
-	if (p2p->live) {
-		p2pmem_buf_zero(buf, first, first + P2PMEM_PMD_PAGES);
-		ret = p2pmem_compat_insert_pmd(vmf, buf->pages[first],
-					       vmf->flags & FAULT_FLAG_WRITE);
+	if (p2p->live && p2pmem_buf_zero(buf, first, first + P2PMEM_PMD_PAGES)) {
+		/*
+		 * A page table may have come meanwhile (6.12 does not
+		 * write-lock VMAs for PR_SET_THP_DISABLE): narrows the
+		 * window in which vmf_insert_pfn_pmd() would warn about it.
+		 */
+		if (!pmd_none(READ_ONCE(*vmf->pmd)))
+			ret = VM_FAULT_FALLBACK;
+		else
+			ret = p2pmem_compat_insert_pmd(vmf, buf->pages[first],
+						       vmf->flags & FAULT_FLAG_WRITE);
 	}
 	up_read(&p2p->live_sem);
 	return ret;

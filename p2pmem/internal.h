@@ -110,7 +110,7 @@ struct p2pmem_backend {
 	 */
 	void (*take_zeroed)(struct p2pmem_dev *p2p, struct page **pages,
 			    unsigned long n, unsigned long *zeroed);
-	/* Drop a reference taken by ->take_run(). */
+	/* Drop a reference taken by ->take_run(), ->take_pmd() or ->take_next(). */
 	void (*put_page)(struct p2pmem_dev *p2p, struct page *page);
 	/* Bytes nobody holds, for sysfs "available". */
 	size_t (*avail)(struct p2pmem_dev *p2p);
@@ -214,12 +214,19 @@ void p2pmem_revoke(struct p2pmem_dev *p2p);
 /* p2pmem/file.c: the char device, and teardown step 3 for the core. */
 extern const struct file_operations p2pmem_fops;
 void p2pmem_revoke_bufs(struct p2pmem_dev *p2p);
-/* p2pmem/file.c: zero a page of a BAR, and make zeros so far land. */
+/*
+ * p2pmem/file.c: zero a page of a BAR, and make zeros so far land (false:
+ * they did not).  Zeroing goes P2PMEM_ZERO_BATCH pages between flushes.
+ */
+#define P2PMEM_ZERO_BATCH	16
 void p2pmem_zero_page(struct page *page);
-void p2pmem_zero_flush(struct page *page);
+bool p2pmem_zero_flush(struct page *page);
 
 /* p2pmem/native.c: the backend for kernels without CONFIG_PCI_P2PDMA. */
 extern const struct p2pmem_backend p2pmem_native_backend;
+/* Module init and exit: its background zeroing's workqueue. */
+int p2pmem_native_init(void);
+void p2pmem_native_exit(void);
 
 /* p2pmem/kernel.c: the backends for kernels with CONFIG_PCI_P2PDMA. */
 extern const struct p2pmem_backend p2pmem_kernel_backend;

@@ -11,7 +11,8 @@
  *   before its first PTE (zeroed in the background while it was free, see
  *   p2pmem_zero_work(), or else by p2pmem_buf_zero(), p2pmem/file.c);
  *   from then on the page is referenced by its buffer, by each PTE that
- *   maps it and by each GUP pin.  When the last of those goes, the page
+ *   maps it and by each GUP pin (a PMD takes no reference: the buffer's
+ *   outlives every PMD, see p2pmem/compat.h).  When the last of those goes, the page
  *   goes back to the pool and the pgmap->ref is dropped: by the mm core's
  *   free callback (p2pmem_page_free() on 6.1+, the p2pdma core's own on the
  *   kernel backend), or, on kernels without such a callback (5.10), by
@@ -27,9 +28,10 @@
  *   list), so pages can be freed from any context, including I/O
  *   completion.  drain_lock (mutex) serialises the scans that return those
  *   pages; a leaf, taken inside live_sem and mmap_lock (mmap).  clean_lock
- *   (mutex) is held by the background zeroing for one batch and by a
- *   buffer reading which of its new pages are zero; a leaf, taken inside
- *   live_sem and mmap_lock (mmap).
+ *   (mutex) is held by the background zeroing for one batch (inside
+ *   live_sem, read, and across the batch's BAR writes and its read-back)
+ *   and by a buffer reading which of its new pages are zero; a leaf,
+ *   taken inside live_sem and mmap_lock (mmap).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -46,11 +48,36 @@
 #include "compat.h"
 #include "internal.h"
 
+/*
+ * The background zeroing's workqueue: unbound (a sweep of a large BAR runs
+ * for long) and freezable (no BAR writes while the system suspends and its
+ * devices go to low-power states).
+ */
+static struct workqueue_struct *p2pmem_zero_wq;
+
+int p2pmem_native_init(void)
+{
+	p2pmem_zero_wq = alloc_workqueue("p2pmem_zero",
+					 WQ_UNBOUND | WQ_FREEZABLE, 0);
+	return p2pmem_zero_wq ? 0 : -ENOMEM;
+}
+
+/* Every p2pmemN is gone, and with it every zeroing work item. */
+void p2pmem_native_exit(void)
+{
+	destroy_workqueue(p2pmem_zero_wq);
+}
+
+static void p2pmem_zero_queue(struct p2pmem_dev *p2p, unsigned long delay)
+{
+	queue_delayed_work(p2pmem_zero_wq, &p2p->zero_work, delay);
+}
+
 /* Have the free pages that are not known to hold zeros zeroed, soon. */
 static void p2pmem_zero_kick(struct p2pmem_dev *p2p)
 {
 	if (!READ_ONCE(p2p->zero_stop))
-		queue_delayed_work(system_unbound_wq, &p2p->zero_work, 0);
+		p2pmem_zero_queue(p2p, 0);
 }
 
 /*
@@ -266,12 +293,15 @@ static bool p2pmem_native_take_next(struct p2pmem_dev *p2p,
  * batch is done, or dirty (to be zeroed at fault) if it was not reached.
  *
  * It makes way: it pauses for P2PMEM_ZERO_PAUSE jiffies after pages were
- * handed out (their taker may need clean_lock again), and polls every
- * 100 ms while the device is not live (before registration completes, and
- * during teardown, where the BAR may be gone);
- * p2pmem_native_remove_memory() stops it.
+ * handed out (their taker may need clean_lock again).  It holds live_sem
+ * (read, trylock) for each batch and zeroes only while the device is live
+ * and its PCI channel is not offline, so p2pmem_revoke() waits for at most
+ * one batch and no batch starts after it: teardown and surprise removal
+ * stop the writes before the BAR goes back to its owner.  Until then it
+ * polls every 100 ms; p2pmem_native_remove_memory() stops it.  A batch
+ * whose zeros did not land (p2pmem_zero_flush(): the device dropped them)
+ * stays dirty and the work stops until a page comes back again.
  */
-#define P2PMEM_ZERO_BATCH	16
 #define P2PMEM_ZERO_PAUSE	2
 
 static void p2pmem_zero_work(struct work_struct *work)
@@ -282,19 +312,24 @@ static void p2pmem_zero_work(struct work_struct *work)
 	unsigned long batch[P2PMEM_ZERO_BATCH];
 	struct page *page = NULL;
 	unsigned int n, i;
+	bool ok = true;
 
 	while (next < npages) {
 		if (READ_ONCE(p2p->zero_stop))
 			return;
-		if (!READ_ONCE(p2p->live)) {
-			queue_delayed_work(system_unbound_wq, &p2p->zero_work,
-					   HZ / 10);
-			return;
-		}
 		if (time_before(jiffies, READ_ONCE(p2p->last_take) +
 					 P2PMEM_ZERO_PAUSE)) {
-			queue_delayed_work(system_unbound_wq, &p2p->zero_work,
-					   P2PMEM_ZERO_PAUSE);
+			p2pmem_zero_queue(p2p, P2PMEM_ZERO_PAUSE);
+			return;
+		}
+		/* Never waits behind a revocation: it polls instead. */
+		if (!down_read_trylock(&p2p->live_sem)) {
+			p2pmem_zero_queue(p2p, HZ / 10);
+			return;
+		}
+		if (!p2p->live || pci_channel_offline(p2p->pdev)) {
+			up_read(&p2p->live_sem);
+			p2pmem_zero_queue(p2p, HZ / 10);
 			return;
 		}
 		mutex_lock(&p2p->clean_lock);
@@ -307,10 +342,15 @@ static void p2pmem_zero_work(struct work_struct *work)
 			batch[n] = next++;
 		}
 		if (n)
-			p2pmem_zero_flush(page);
-		for (i = 0; i < n; i++)
+			ok = p2pmem_zero_flush(page);
+		for (i = 0; ok && i < n; i++)
 			clear_bit(batch[i], p2p->dirty);
 		mutex_unlock(&p2p->clean_lock);
+		up_read(&p2p->live_sem);
+		if (!ok) {
+			dev_warn_ratelimited(&p2p->dev, "zeros written to the BAR did not land (device gone or reset?): background zeroing stopped\n");
+			return;
+		}
 		done += n;
 		cond_resched();
 	}
@@ -346,6 +386,11 @@ static size_t p2pmem_native_avail(struct p2pmem_dev *p2p)
 	return gen_pool_avail(p2p->pool);
 }
 
+static void p2pmem_kvfree(void *p)
+{
+	kvfree(p);
+}
+
 static int p2pmem_native_add_memory(struct p2pmem_dev *p2p)
 {
 	int nid = dev_to_node(&p2p->dev);
@@ -360,10 +405,14 @@ static int p2pmem_native_add_memory(struct p2pmem_dev *p2p)
 	INIT_DELAYED_WORK(&p2p->zero_work, p2pmem_zero_work);
 	p2p->last_take = jiffies - P2PMEM_ZERO_PAUSE;
 	/* Nothing is known about what the BAR holds: all of it is dirty. */
-	p2p->dirty = devm_kcalloc(&p2p->dev, BITS_TO_LONGS(p2p->size >> PAGE_SHIFT),
-				  sizeof(unsigned long), GFP_KERNEL);
+	/* A bit per page: 512 KiB for 16 GiB, so not necessarily kmalloc. */
+	p2p->dirty = kvcalloc(BITS_TO_LONGS(p2p->size >> PAGE_SHIFT),
+			      sizeof(unsigned long), GFP_KERNEL);
 	if (!p2p->dirty)
 		return -ENOMEM;
+	ret = devm_add_action_or_reset(&p2p->dev, p2pmem_kvfree, p2p->dirty);
+	if (ret)
+		return ret;
 	bitmap_fill(p2p->dirty, p2p->size >> PAGE_SHIFT);
 	p2p->pool = devm_gen_pool_create(&p2p->dev, PAGE_SHIFT, nid, NULL);
 	if (IS_ERR(p2p->pool))
@@ -387,18 +436,19 @@ static int p2pmem_native_add_memory(struct p2pmem_dev *p2p)
 		return PTR_ERR(addr);
 
 	/*
-	 * 2 MiB mappings (p2pmem/file.c) need a DAX inode behind the file's
-	 * mapping, as device-dax's char device has (dax_open() in
-	 * drivers/dax/device.c): on 6.1 the mm calls ->huge_fault only for
-	 * anonymous and vma_is_dax() VMAs (hugepage_vma_check(): VM_MIXEDMAP
-	 * is VM_NO_KHUGEPAGED), on 5.10 thp_get_unmapped_area() aligns only
-	 * IS_DAX() files, and there and on 6.12 a DAX VMA gets PMD faults
-	 * whatever the THP sysfs setting.  FOLL_LONGTERM pins stay allowed:
-	 * vma_is_fsdax() is false for a character device.  The inode is
-	 * ours alone, not yet reachable by any file.
+	 * PMD mappings (p2pmem/file.c, where p2pmem/compat.h allows them)
+	 * need a DAX inode behind the file's mapping, as device-dax's char
+	 * device has (dax_open() in drivers/dax/device.c): the mm calls
+	 * ->huge_fault of a file VMA only if it is vma_is_dax() (VM_MIXEDMAP
+	 * is VM_NO_KHUGEPAGED), whatever the THP sysfs setting, and
+	 * thp_get_unmapped_area() aligned only IS_DAX() files in some
+	 * kernels.  FOLL_LONGTERM pins stay allowed: vma_is_fsdax() is false
+	 * for a character device.  The inode is ours alone, not yet reachable
+	 * by any file.
 	 */
-	if (IS_ENABLED(P2PMEM_COMPAT_PMD))
-		p2p->inode->i_flags |= S_DAX;
+#ifdef P2PMEM_COMPAT_PMD
+	p2p->inode->i_flags |= S_DAX;
+#endif
 	/* It waits for the device to go live. */
 	p2pmem_zero_kick(p2p);
 	return 0;
@@ -428,7 +478,7 @@ const struct p2pmem_backend p2pmem_native_backend = {
 	.remove_memory = p2pmem_native_remove_memory,
 	.reclaim = p2pmem_drain_scan,
 	.take_run = p2pmem_native_take_run,
-	.take_pmd = IS_ENABLED(P2PMEM_COMPAT_PMD) ? p2pmem_native_take_pmd : NULL,
+	.take_pmd = p2pmem_native_take_pmd,
 	.take_next = p2pmem_native_take_next,
 	.take_zeroed = p2pmem_native_take_zeroed,
 	.put_page = p2pmem_native_put_page,
