@@ -9,7 +9,8 @@
 # over TCP on dummy0's address.  The server's buffer is p2pmem; the
 # client's is a tmpfs file, which keeps the client's bytes after it exits.
 # --wait_destroy keeps the server, its MR and its mapping alive for a while
-# after the transfer: long enough to read its buffer through /proc/PID/mem.
+# after the transfer: long enough to read its buffer through /proc/PID/mem
+# (10 s: with 2 s, 6.1-debug on a loaded host had exited before the reads).
 # The transfer stays small (32 x 64 KiB each way): TCG is slow, and 6.1's
 # rxe has a KASAN-visible bug in rxe_mr_copy during RDMA WRITE.
 # On P2PDMA kernels (BACKEND=kernel) ibv_reg_mr pins with FOLL_LONGTERM and
@@ -80,7 +81,7 @@ pt_bw() {
 	t0=$(date +%s)
 	while :; do
 		rm -f $cb && truncate -s $PT_LEN $cb
-		$t $PT_ARGS --wait_destroy=2 --mmap=/dev/$PT >$so 2>&1 &
+		$t $PT_ARGS --wait_destroy=10 --mmap=/dev/$PT >$so 2>&1 &
 		sp=$!
 		wait_for 100 pt_listening
 		timeout 120 $t $PT_ARGS --mmap=$cb $PT_IP >$co 2>&1
