@@ -1463,7 +1463,7 @@ static int set_caching(int fd, unsigned int mode)
 static int wc(const char *dev, const char *nvme)
 {
 	const size_t len = 4 * MiB + 3 * PG, H = 2 * MiB;
-	int fd = open_dev(dev), native, e, nfd;
+	int fd = open_dev(dev), native, e, nfd, st;
 	char backend[32] = "", path[512], a[64], b[64], c[64];
 	char *p, *q, *ram;
 	long before, faults;
@@ -1524,9 +1524,10 @@ static int wc(const char *dev, const char *nvme)
 	pat_fill(p, len, 21, 0);
 	_mm_sfence();
 	faults = minflt() - before;
-	tap(!strcmp(pte_cache(p, a, sizeof(a)), "4K WC") &&
-	    !strcmp(pte_cache(p + H, b, sizeof(b)), "4K WC") &&
-	    !strcmp(pte_cache(p + len - PG, c, sizeof(c)), "4K WC"),
+	pte_cache(p, a, sizeof(a));
+	pte_cache(p + H, b, sizeof(b));
+	pte_cache(p + len - PG, c, sizeof(c));
+	tap(!strcmp(a, "4K WC") && !strcmp(b, "4K WC") && !strcmp(c, "4K WC"),
 	    "wc: the PTEs at the start, at 2 MiB and at the last page are write-combining 4 KiB ones (%s, %s, %s)",
 	    a, b, c);
 	tap(faults >= (long)(len / PG + 15) / 16,
@@ -1544,7 +1545,9 @@ static int wc(const char *dev, const char *nvme)
 		return 1;
 	}
 	madvise(q, len, MADV_DONTNEED);
-	tap(pat_check(q, len, 21, 0) < 0 && !strcmp(pte_cache(q + H, a, sizeof(a)), "4K WC"),
+	st = pat_check(q, len, 21, 0) < 0;
+	pte_cache(q + H, a, sizeof(a));
+	tap(st && !strcmp(a, "4K WC"),
 	    "wc: moved by mremap, dropped by MADV_DONTNEED, refaulted: same bytes, still WC (%s)",
 	    a);
 	munmap(q, len);
@@ -1554,8 +1557,9 @@ static int wc(const char *dev, const char *nvme)
 		/* GUP's slow path faults the untouched mapping in. */
 		p = map(fd, 4 * MiB);
 		n = pread(nfd, p, 4 * MiB, 0);
+		pte_cache(p + H, a, sizeof(a));
 		tap(n == (ssize_t)(4 * MiB) && pat_check(p, 4 * MiB, 1, 0) < 0 &&
-		    !strcmp(pte_cache(p + H, a, sizeof(a)), "4K WC"),
+		    !strcmp(a, "4K WC"),
 		    "wc: O_DIRECT read into an untouched WC mapping (n=%zd, %s)", n, a);
 		/* The NVMe reads what the CPU stored, once fenced. */
 		pat_fill(p, 4 * MiB, 22, 0);
