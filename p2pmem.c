@@ -92,6 +92,7 @@ static int __init p2pmem_init(void)
 	ret = p2pmem_watch_init();
 	if (ret)
 		goto err_pci;
+	p2pmem_debugfs_init();
 	return 0;
 
 err_pci:
@@ -110,6 +111,7 @@ err_mnt:
 
 static void __exit p2pmem_exit(void)
 {
+	p2pmem_debugfs_exit();
 	p2pmem_watch_exit();
 	p2pmem_pci_exit();
 	p2pmem_core_exit();
