@@ -644,6 +644,9 @@ const struct file_operations p2pmem_fops = {
 #ifdef CONFIG_X86
 static struct dentry *p2pmem_debugfs;
 
+/* An answer: "4K UC-\n" and its NUL fit with room to spare. */
+#define P2PMEM_PTDBG_LEN	16
+
 /*
  * The name of the cache type that the PWT/PCD/PAT bits (4 KiB layout) of a
  * PTE select, as the kernel programmed the PAT.  UC- before WC: without
@@ -719,7 +722,7 @@ out:
 /* Each open file keeps its last answer for read(). */
 static int p2pmem_ptdbg_open(struct inode *inode, struct file *file)
 {
-	file->private_data = kzalloc(16, GFP_KERNEL);
+	file->private_data = kzalloc(P2PMEM_PTDBG_LEN, GFP_KERNEL);
 	return file->private_data ? 0 : -ENOMEM;
 }
 
@@ -751,7 +754,8 @@ static ssize_t p2pmem_ptdbg_write(struct file *file, const char __user *ubuf,
 		return -EINTR;
 	vma = find_vma(mm, addr);
 	if (vma && addr >= vma->vm_start && vma->vm_ops == &p2pmem_vm_ops)
-		p2pmem_pte_cache(mm, addr, file->private_data, 16);
+		p2pmem_pte_cache(mm, addr, file->private_data,
+				 P2PMEM_PTDBG_LEN);
 	else
 		ret = -EINVAL;
 	mmap_read_unlock(mm);
