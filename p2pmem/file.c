@@ -121,7 +121,7 @@ static void p2pmem_put_pages(struct p2pmem_dev *p2p, struct page **pages,
 
 /*
  * Fill @pages from the pool, all of them or none.  First, where the backend
- * can give them and @huge asks for them, 2 MiB-aligned runs for each whole 2 MiB of the buffer from
+ * can give them, 2 MiB-aligned runs for each whole 2 MiB of the buffer from
  * its start (the mapping starts 2 MiB-aligned, see p2pmem_fops), in one
  * sweep of the pool, until it has none left: *@nhuge says how many.  Then
  * long contiguous runs (fewer DMA segments): a first-fit search for the rest,
@@ -131,6 +131,9 @@ static void p2pmem_put_pages(struct p2pmem_dev *p2p, struct page **pages,
  * (halving down to single pages, each a first-fit search from the start,
  * was quadratic).  Pages that are adjacent in the pool stay adjacent in
  * the buffer, so the sweep still gives runs where there are any.
+ *
+ * Without @huge (write-combining buffers, see p2pmem_mmap_locked()) it
+ * takes no 2 MiB-aligned runs, and *@nhuge is 0.
  *
  * The caller holds mmap_lock and live_sem: this does no I/O to the BAR,
  * and a fatal signal ends it (-EINTR) with everything given back.
@@ -511,12 +514,13 @@ static int p2pmem_mmap_locked(struct p2pmem_file *pf,
 		return PTR_ERR(buf);
 
 	/*
-	 * The kernel's own map of these pages stays uncached (UC-): a WC
-	 * alias of it is no cacheable alias, which is the one kind x86
-	 * forbids (WC and UC accesses both bypass the caches, so neither
-	 * can leave a stale line for the other).  The mm keeps the cache
-	 * bits of vm_page_prot when it recomputes it (mprotect, the end of
-	 * mmap: vm_pgprot_modify()).
+	 * The kernel's own map of these pages stays uncached (UC-), so the
+	 * pages get two types.  Intel's SDM asks for one type per page, and
+	 * the failure it names is a WC alias of a cacheable page (WC writes
+	 * do not snoop the caches); UC- and WC both bypass the caches, so
+	 * neither leaves a line the other would miss.  The mm keeps the
+	 * cache bits of vm_page_prot when it recomputes it (mprotect, the
+	 * end of mmap: vm_pgprot_modify()).
 	 */
 	if (wc)
 		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
