@@ -8,8 +8,9 @@
  *   p2pmem.c            module init/exit: the p2pmem bus and the
  *                       /sys/class/p2pmem links, the char region and the
  *                       pseudo-fs, then core, PCI driver and bus watcher
- *                       in that order; torn down in reverse
- *                       -> core, pci, watch
+ *                       in that order, and file's debugfs test aid;
+ *                       torn down in reverse
+ *                       -> core, pci, watch, file
  *   p2pmem/watch.c      the bus watcher: a PCI bus notifier and retry work
  *                       that ask the finders what p2p memory a device has
  *                       -> nvme, adopt (their finders), core
@@ -21,7 +22,8 @@
  *   p2pmem/core.c       registration, range checks, sysfs, uevent, the one
  *                       place a backend is chosen -> file, topology, and the
  *                       backends through struct p2pmem_backend only
- *   p2pmem/file.c       /dev/p2pmemN: buffers, zeroing, mmap, faults, ioctl
+ *   p2pmem/file.c       /dev/p2pmemN: buffers, zeroing, mmap, faults, ioctl,
+ *                       per-file caching; debugfs p2pmem/pte_cache
  *                       -> topology, and the backend's ops
  *   p2pmem/native.c     the native backend: own pagemap and pool
  *   p2pmem/kernel.c     the kernel backend (CONFIG_PCI_P2PDMA): pages from
@@ -31,7 +33,7 @@
  * Providers (pci, nvme, adopt) call the core and nothing above
  * it; the core knows no provider.  Each unit documents the objects and
  * locks it owns: struct p2pmem_dev, its teardown and live_sem in core.c;
- * buffers, buf_lock and zero_lock in file.c; the native pool and its drain
+ * buffers, buf_lock, zero_lock and file_lock in file.c; the native pool and its drain
  * in native.c; the device lock and the watcher's lists in watch.c.
  * Kernel-version differences live in p2pmem/compat.h only.
  */
@@ -97,6 +99,7 @@ static int __init p2pmem_init(void)
 	ret = p2pmem_watch_init();
 	if (ret)
 		goto err_pci;
+	p2pmem_debugfs_init();
 	return 0;
 
 err_pci:
@@ -117,6 +120,7 @@ err_native:
 
 static void __exit p2pmem_exit(void)
 {
+	p2pmem_debugfs_exit();
 	p2pmem_watch_exit();
 	p2pmem_pci_exit();
 	p2pmem_core_exit();

@@ -6,6 +6,11 @@
  * background, or the fault does).  The core creates the char device with
  * p2pmem_fops and, on teardown, calls p2pmem_revoke_bufs().
  *
+ * struct p2pmem_file (one per open(), file->private_data)
+ *   - the caching its mappings get (P2PMEM_IOC_SET_CACHING), which can
+ *     change only until its first successful mmap(): all of a file's
+ *     mappings then have the same.
+ *
  * struct p2pmem_buf (one per successful mmap() call)
  *   - holds one page reference on each of its pages (the one the backend
  *     hands over) until its last VMA is gone.  This keeps MAP_SHARED
@@ -30,9 +35,14 @@
  *     Nests inside mmap_lock (vm_ops->close) and inside live_sem (a new
  *     buffer goes on the list before "live" can drop, so revocation sees
  *     it); live_sem is never taken with buf_lock held.
+ *   file_lock (mutex, per open file): its caching and "mapped"; held
+ *     across p2pmem_mmap() (inside mmap_lock, outside live_sem and
+ *     buf_lock) so that the ioctl cannot change the caching of a mapping
+ *     being made; the ioctl takes nothing else.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/io.h>
 #include <linux/kref.h>
@@ -43,10 +53,18 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "compat.h"
 #include "internal.h"
 #include "uapi.h"
+
+struct p2pmem_file {
+	struct p2pmem_dev *p2p;
+	struct mutex file_lock;	/* caching and mapped; see "Locks" */
+	u32 caching;		/* enum p2pmem_caching */
+	bool mapped;		/* a mmap() of this file succeeded */
+};
 
 struct p2pmem_buf {
 	struct kref kref;
@@ -115,11 +133,15 @@ static void p2pmem_put_pages(struct p2pmem_dev *p2p, struct page **pages,
  * was quadratic).  Pages that are adjacent in the pool stay adjacent in
  * the buffer, so the sweep still gives runs where there are any.
  *
+ * Without @huge (write-combining buffers, see p2pmem_mmap_locked()) it
+ * takes no 2 MiB-aligned runs, and *@nhuge is 0.
+ *
  * The caller holds mmap_lock and live_sem: this does no I/O to the BAR,
  * and a fatal signal ends it (-EINTR) with everything given back.
  */
 static int p2pmem_take_pages(struct p2pmem_dev *p2p, unsigned long npages,
-			     struct page **pages, unsigned long *nhuge)
+			     struct page **pages, bool huge,
+			     unsigned long *nhuge)
 {
 	const struct p2pmem_backend *be = p2p->backend;
 	unsigned long done = 0, run, cursor = 0, runs = 0;
@@ -136,7 +158,7 @@ static int p2pmem_take_pages(struct p2pmem_dev *p2p, unsigned long npages,
 	/* Not enough free at all: say so without searching. */
 	if (p2pmem_avail(p2p) >> PAGE_SHIFT < npages)
 		return -ENOMEM;
-	while (be->take_pmd && npages - done >= P2PMEM_PMD_PAGES &&
+	while (huge && be->take_pmd && npages - done >= P2PMEM_PMD_PAGES &&
 	       be->take_pmd(p2p, &cursor, pages + done)) {
 		done += P2PMEM_PMD_PAGES;
 		if (fatal_signal_pending(current)) {
@@ -280,7 +302,7 @@ static bool p2pmem_buf_zero(struct p2pmem_buf *buf, pgoff_t first,
 /* ---- buffers ------------------------------------------------------------ */
 
 static struct p2pmem_buf *p2pmem_buf_create(struct p2pmem_dev *p2p,
-					    unsigned long npages)
+					    unsigned long npages, bool huge)
 {
 	struct p2pmem_buf *buf;
 	int ret = -ENODEV;
@@ -306,7 +328,8 @@ static struct p2pmem_buf *p2pmem_buf_create(struct p2pmem_dev *p2p,
 	 */
 	down_read(&p2p->live_sem);
 	if (p2p->live)
-		ret = p2pmem_take_pages(p2p, npages, buf->pages, &buf->nhuge);
+		ret = p2pmem_take_pages(p2p, npages, buf->pages, huge,
+					&buf->nhuge);
 	if (!ret && p2p->backend->take_zeroed)
 		p2p->backend->take_zeroed(p2p, buf->pages, npages, buf->zeroed);
 	if (!ret) {
@@ -446,6 +469,8 @@ static vm_fault_t p2pmem_vm_fault(struct vm_fault *vmf)
  * (p2pmem/compat.h): the buffer's keep the pages until revocation, which
  * zaps the PMD first.  Zeroing is as for any fault (p2pmem_buf_zero()),
  * 2 MiB at most.
+ * A write-combining buffer has no such runs (nhuge is 0, see
+ * p2pmem_mmap_locked()), so all of it falls back.
  */
 static vm_fault_t __maybe_unused p2pmem_vm_pmd_fault(struct vm_fault *vmf)
 {
@@ -487,9 +512,11 @@ P2PMEM_VM_OPS(p2pmem_vm_ops, p2pmem_vm_open, p2pmem_vm_close,
 #define P2PMEM_COMM(task) \
 	(int)strnlen((task)->comm, sizeof((task)->comm)), (task)->comm
 
-static int p2pmem_mmap(struct file *file, struct vm_area_struct *vma)
+static int p2pmem_mmap_locked(struct p2pmem_file *pf,
+			      struct vm_area_struct *vma)
 {
-	struct p2pmem_dev *p2p = file->private_data;
+	struct p2pmem_dev *p2p = pf->p2p;
+	bool wc = pf->caching == P2PMEM_CACHING_WC;
 	struct p2pmem_buf *buf;
 
 	if (!(vma->vm_flags & VM_MAYSHARE)) {
@@ -507,10 +534,31 @@ static int p2pmem_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma_pages(vma) > p2p->size >> PAGE_SHIFT)
 		return -ENOMEM;
 
-	buf = p2pmem_buf_create(p2p, vma_pages(vma));
+	/*
+	 * Write-combining buffers take no 2 MiB runs, so they never get a
+	 * PMD: vmf_insert_pfn_pmd() would give it the cache type the pagemap
+	 * reserved for the range (x86: track_pfn_insert() puts the range's
+	 * PAT memtype, UC- for P2PDMA memory, in place of vm_page_prot's),
+	 * while vm_insert_page() maps 4 KiB pages with vm_page_prot as is.
+	 */
+	buf = p2pmem_buf_create(p2p, vma_pages(vma), !wc);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 
+	/*
+	 * The kernel's own map of these pages stays uncached (UC-), so the
+	 * pages get two types.  Intel's SDM asks for one type per page, and
+	 * the failure it names is a WC alias of a cacheable page (WC writes
+	 * do not snoop the caches); UC- and WC both bypass the caches, so
+	 * neither leaves a line the other would miss.  By default 4 KiB
+	 * pages are uncached in the PTE itself, as a PMD is (UC-, above),
+	 * rather than through whatever the MTRRs say for the BAR: a default
+	 * PTE would be PAT WB, a cacheable alias where the MTRRs do not
+	 * cover the range.  The mm keeps the cache bits of vm_page_prot when
+	 * it recomputes it (mprotect, the end of mmap: vm_pgprot_modify()).
+	 */
+	vma->vm_page_prot = wc ? pgprot_writecombine(vma->vm_page_prot) :
+				 pgprot_noncached(vma->vm_page_prot);
 	vma->vm_private_data = buf;
 	vma->vm_ops = &p2pmem_vm_ops;
 	/*
@@ -521,37 +569,106 @@ static int p2pmem_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
+static int p2pmem_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct p2pmem_file *pf = file->private_data;
+	int ret;
+
+	mutex_lock(&pf->file_lock);
+	ret = p2pmem_mmap_locked(pf, vma);
+	if (!ret)
+		pf->mapped = true;
+	mutex_unlock(&pf->file_lock);
+	return ret;
+}
+
 /* ---- char device -------------------------------------------------------- */
 
 static int p2pmem_open(struct inode *inode, struct file *file)
 {
 	struct p2pmem_dev *p2p = container_of(inode->i_cdev, struct p2pmem_dev, cdev);
+	struct p2pmem_file *pf;
 	int ret = -ENODEV;
+
+	pf = kzalloc(sizeof(*pf), GFP_KERNEL);
+	if (!pf)
+		return -ENOMEM;
+	pf->p2p = p2p;
+	pf->caching = P2PMEM_CACHING_UNCACHED;
+	mutex_init(&pf->file_lock);
 
 	down_read(&p2p->live_sem);
 	if (p2p->live) {
-		file->private_data = p2p;
+		file->private_data = pf;
 		file->f_mapping = p2p->inode->i_mapping;
 		/* No read/write/seek: the memory is reached through mmap only. */
 		ret = nonseekable_open(inode, file);
 	}
 	up_read(&p2p->live_sem);
+	if (ret)
+		kfree(pf);
+	return ret;
+}
+
+/* Mappings hold their buffer, not the file: nothing else to undo. */
+static int p2pmem_release(struct inode *inode, struct file *file)
+{
+	struct p2pmem_file *pf = file->private_data;
+
+	mutex_destroy(&pf->file_lock);
+	kfree(pf);
+	return 0;
+}
+
+/*
+ * P2PMEM_IOC_SET_CACHING (see p2pmem/uapi.h): only before the file's
+ * first mmap(), so that all of a file's mappings, and every fork or
+ * mremap of one, have the caching the file had when they were made.
+ */
+static long p2pmem_set_caching(struct p2pmem_file *pf, u32 __user *arg)
+{
+	struct p2pmem_dev *p2p = pf->p2p;
+	long ret = 0;
+	u32 mode;
+
+	if (get_user(mode, arg))
+		return -EFAULT;
+	if (mode != P2PMEM_CACHING_UNCACHED && mode != P2PMEM_CACHING_WC) {
+		dev_info_ratelimited(&p2p->dev, "%*pE: unknown caching mode %u\n",
+				     P2PMEM_COMM(current), mode);
+		return -EINVAL;
+	}
+	mutex_lock(&pf->file_lock);
+	if (pf->mapped)
+		ret = -EBUSY;
+	else
+		pf->caching = mode;
+	mutex_unlock(&pf->file_lock);
+	if (ret)
+		dev_info_ratelimited(&p2p->dev, "%*pE: caching is chosen before the first mmap() of an open file\n",
+				     P2PMEM_COMM(current));
 	return ret;
 }
 
 static long p2pmem_ioctl(struct file *file, unsigned int cmd,
 			 unsigned long arg)
 {
-	struct p2pmem_dev *p2p = file->private_data;
+	struct p2pmem_file *pf = file->private_data;
 
-	if (cmd != P2PMEM_IOC_REACH)
+	switch (cmd) {
+	case P2PMEM_IOC_REACH:
+		return p2pmem_topology_ioctl(pf->p2p, (void __user *)arg);
+	case P2PMEM_IOC_SET_CACHING:
+		return p2pmem_set_caching(pf, (u32 __user *)arg);
+	default:
 		return -ENOTTY;
-	return p2pmem_topology_ioctl(p2p, (void __user *)arg);
+	}
 }
 
 const struct file_operations p2pmem_fops = {
 	.owner = THIS_MODULE,
 	.open = p2pmem_open,
+	.release = p2pmem_release,
 	.mmap = p2pmem_mmap,
 	/* 2 MiB-aligned addresses for mappings of 2 MiB or more (PMDs). */
 	.get_unmapped_area = P2PMEM_COMPAT_GET_UNMAPPED_AREA,
@@ -560,3 +677,175 @@ const struct file_operations p2pmem_fops = {
 	.unlocked_ioctl = p2pmem_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
+
+/* ---- debugfs: the cache type of a PTE (a test aid) ---------------------- */
+
+#ifdef CONFIG_X86
+static struct dentry *p2pmem_debugfs;
+
+/* An answer: "4K UC-\n" and its NUL fit with room to spare. */
+#define P2PMEM_PTDBG_LEN	16
+
+/*
+ * The name of the cache type that the PWT/PCD/PAT bits (4 KiB layout) of a
+ * PTE select, as the kernel programmed the PAT.  UC- before WC: without
+ * PAT the kernel gives WC requests UC-'s bits, and so does this.
+ */
+static const char *p2pmem_cache_name(pgprotval_t bits)
+{
+	static const struct {
+		enum page_cache_mode pcm;
+		const char *name;
+	} modes[] = {
+		{ _PAGE_CACHE_MODE_WB, "WB" },
+		{ _PAGE_CACHE_MODE_UC_MINUS, "UC-" },
+		{ _PAGE_CACHE_MODE_UC, "UC" },
+		{ _PAGE_CACHE_MODE_WC, "WC" },
+		{ _PAGE_CACHE_MODE_WT, "WT" },
+		{ _PAGE_CACHE_MODE_WP, "WP" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++)
+		if ((bits & _PAGE_CACHE_MASK) == cachemode2protval(modes[i].pcm))
+			return modes[i].name;
+	return "?";
+}
+
+/*
+ * Describe what maps @addr in @mm: "4K WC", "2M UC-", "none".  The caller
+ * holds mmap_lock (the VMA stays) and has checked that it is p2pmem's.
+ * The walk is GUP-fast's: with interrupts off no page table can be freed
+ * under it (x86 frees them after an IPI or an RCU grace period), and each
+ * entry is read once.
+ */
+static void p2pmem_pte_cache(struct mm_struct *mm, unsigned long addr,
+			     char *out, size_t len)
+{
+	unsigned long flags;
+	pgd_t *pgdp;
+	p4d_t *p4dp;
+	pud_t *pudp, pud;
+	pmd_t *pmdp, pmd;
+	pte_t pte;
+
+	strscpy(out, "none\n", len);
+	local_irq_save(flags);
+	pgdp = pgd_offset(mm, addr);
+	if (pgd_none(READ_ONCE(*pgdp)))
+		goto out;
+	p4dp = p4d_offset(pgdp, addr);
+	if (p4d_none(READ_ONCE(*p4dp)))
+		goto out;
+	pudp = pud_offset(p4dp, addr);
+	pud = READ_ONCE(*pudp);
+	if (pud_none(pud) || pud_leaf(pud))
+		goto out;	/* p2pmem maps no 1 GiB pages */
+	pmdp = pmd_offset(pudp, addr);
+	pmd = READ_ONCE(*pmdp);
+	if (pmd_none(pmd))
+		goto out;
+	if (pmd_leaf(pmd)) {
+		snprintf(out, len, "2M %s\n",
+			 p2pmem_cache_name(protval_large_2_4k(pmd_flags(pmd))));
+		goto out;
+	}
+	/* The table the copy points to, not a second read of *pmdp. */
+	pte = ptep_get(pte_offset_kernel(&pmd, addr));
+	if (pte_present(pte))
+		snprintf(out, len, "4K %s\n", p2pmem_cache_name(pte_flags(pte)));
+out:
+	local_irq_restore(flags);
+}
+
+/* Each open file keeps its last answer for read(). */
+static int p2pmem_ptdbg_open(struct inode *inode, struct file *file)
+{
+	file->private_data = kzalloc(P2PMEM_PTDBG_LEN, GFP_KERNEL);
+	return file->private_data ? 0 : -ENOMEM;
+}
+
+static int p2pmem_ptdbg_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
+/*
+ * Write an address of one of the caller's own p2pmem mappings; read back
+ * what maps it.  The answer names a page size and a cache type only, of
+ * the caller's own memory; one walk per write.
+ */
+static ssize_t p2pmem_ptdbg_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long addr;
+	int ret;
+
+	if (!mm)
+		return -EINVAL;
+	ret = kstrtoul_from_user(ubuf, count, 0, &addr);
+	if (ret)
+		return ret;
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	vma = find_vma(mm, addr);
+	if (vma && addr >= vma->vm_start && vma->vm_ops == &p2pmem_vm_ops)
+		p2pmem_pte_cache(mm, addr, file->private_data,
+				 P2PMEM_PTDBG_LEN);
+	else
+		ret = -EINVAL;
+	mmap_read_unlock(mm);
+	if (ret) {
+		pr_info_ratelimited("%*pE: pte_cache: not an address of a p2pmem mapping\n",
+				    P2PMEM_COMM(current));
+		return ret;
+	}
+	return count;
+}
+
+static ssize_t p2pmem_ptdbg_read(struct file *file, char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	const char *ans = file->private_data;
+
+	return simple_read_from_buffer(ubuf, count, ppos, ans, strlen(ans));
+}
+
+static const struct file_operations p2pmem_ptdbg_fops = {
+	.owner = THIS_MODULE,
+	.open = p2pmem_ptdbg_open,
+	.release = p2pmem_ptdbg_release,
+	.read = p2pmem_ptdbg_read,
+	.write = p2pmem_ptdbg_write,
+	.llseek = default_llseek,
+};
+
+/*
+ * /sys/kernel/debug/p2pmem/pte_cache, root only: the test suite's way to
+ * see the cache type the mm put in the PTEs of a mapping (debugfs's own
+ * x86/pat_memtype_list shows the range's reservation, not the PTEs).
+ * debugfs errors are not fatal: the module works without it.
+ */
+void p2pmem_debugfs_init(void)
+{
+	p2pmem_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("pte_cache", 0600, p2pmem_debugfs, NULL,
+			    &p2pmem_ptdbg_fops);
+}
+
+void p2pmem_debugfs_exit(void)
+{
+	debugfs_remove_recursive(p2pmem_debugfs);
+}
+#else
+void p2pmem_debugfs_init(void)
+{
+}
+
+void p2pmem_debugfs_exit(void)
+{
+}
+#endif

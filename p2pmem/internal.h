@@ -214,6 +214,9 @@ void p2pmem_revoke(struct p2pmem_dev *p2p);
 /* p2pmem/file.c: the char device, and teardown step 3 for the core. */
 extern const struct file_operations p2pmem_fops;
 void p2pmem_revoke_bufs(struct p2pmem_dev *p2p);
+/* p2pmem/file.c: debugfs p2pmem/pte_cache, a test aid (x86 only). */
+void p2pmem_debugfs_init(void);
+void p2pmem_debugfs_exit(void);
 /*
  * p2pmem/file.c: zero a page of a BAR, and make zeros so far land (false:
  * they did not).  Zeroing goes P2PMEM_ZERO_BATCH pages between flushes.

@@ -83,4 +83,32 @@ struct p2pmem_reach_query {
 #define P2PMEM_IOC_REACH	_IOC(_IOC_READ | _IOC_WRITE, P2PMEM_IOC_MAGIC, 0x01, \
 				     P2PMEM_REACH_QUERY_SIZE_VER0)
 
+/*
+ * How the CPU reaches the memory through the mappings of one open file
+ * (P2PMEM_IOC_SET_CACHING).
+ */
+enum p2pmem_caching {
+	/* The default: uncached, every load and store its own bus access. */
+	P2PMEM_CACHING_UNCACHED = 0,
+	/*
+	 * Write-combining (x86 PAT WC): stores are buffered and merged into
+	 * bursts, so filling a buffer with the CPU goes many times faster.
+	 * They may reach the memory late and out of order: issue a store
+	 * fence (x86 sfence, _mm_sfence()) after the last store and before
+	 * handing the buffer to a device (an O_DIRECT write, an RDMA send,
+	 * a doorbell), or the device may read stale bytes.  Loads are not
+	 * cached and stay as slow as uncached ones.  Mapped with 4 KiB pages
+	 * only, never 2 MiB ones (still a whole 2 MiB per fault).
+	 */
+	P2PMEM_CACHING_WC = 1,
+};
+
+/*
+ * Choose the caching of every mmap() of this open file (a __u32, enum
+ * p2pmem_caching).  Only before the file's first mmap(): EBUSY after it,
+ * even once that mapping is gone (open the node again for another
+ * choice); EINVAL for an unknown mode.
+ */
+#define P2PMEM_IOC_SET_CACHING	_IOW(P2PMEM_IOC_MAGIC, 0x02, __u32)
+
 #endif /* _P2PMEM_UAPI_H */

@@ -9,9 +9,11 @@
  * character (a user's byte that could start a line of its own), and no
  * more of the module's lines than its rate limits let through.
  *
- *   p2pmem_fuzz ioctl DEV PCI   every ioctl number around ours, and
+ *   p2pmem_fuzz ioctl DEV PCI   every ioctl number around ours,
  *                               P2PMEM_IOC_REACH with bad pointers, sizes,
- *                               flags and names (PCI: a device to ask about)
+ *                               flags and names (PCI: a device to ask
+ *                               about), P2PMEM_IOC_SET_CACHING with bad
+ *                               pointers and modes
  *   p2pmem_fuzz vm DEV          mmap flags, every madvise advice, mremap,
  *                               mprotect, mlock, msync, /proc/PID/mem and
  *                               process_vm_readv/writev on a mapping
@@ -321,8 +323,9 @@ static int answer_ok(const struct p2pmem_reach_query *q, const char *pci)
 }
 
 /*
- * Every command with our magic but P2PMEM_IOC_REACH, and every command
- * with the magics next to it, is ENOTTY (p2pmem_ioctl() knows one number;
+ * Every command with our magic but P2PMEM_IOC_REACH and
+ * P2PMEM_IOC_SET_CACHING, and every command with the magics next to it,
+ * is ENOTTY (p2pmem_ioctl() knows those two numbers;
  * the VFS handles none of these itself), and touches nothing at its
  * argument.
  */
@@ -346,7 +349,8 @@ static void ioctl_numbers(int fd)
 
 #define TRY(c) do {							\
 		cmd = (c);						\
-		if (cmd == P2PMEM_IOC_REACH)				\
+		if (cmd == P2PMEM_IOC_REACH ||				\
+		    cmd == P2PMEM_IOC_SET_CACHING)			\
 			break;						\
 		calls++;						\
 		if (!ioctl(fd, cmd, buf) || errno != ENOTTY) {		\
@@ -361,7 +365,7 @@ static void ioctl_numbers(int fd)
 		for (nr = 0; nr < 256; nr++)
 			for (i = 0; i < ns; i++)
 				TRY(_IOC(dir, P2PMEM_IOC_MAGIC, nr, sizes[i]));
-	tap(!bad, "ioctl: %lu commands with our magic (every direction, number 0-255, %zu sizes) but REACH: ENOTTY%s (first: 0x%08x %s)",
+	tap(!bad, "ioctl: %lu commands with our magic (every direction, number 0-255, %zu sizes) but REACH and SET_CACHING: ENOTTY%s (first: 0x%08x %s)",
 	    calls, ns, bad ? " NOT ALWAYS" : "", bad_cmd, errname(bad ? bad_err : ENOTTY));
 
 	calls = bad = 0;
@@ -369,6 +373,13 @@ static void ioctl_numbers(int fd)
 		for (i = 0; i < (1U << _IOC_SIZEBITS); i++)
 			TRY(_IOC(dir, P2PMEM_IOC_MAGIC, 0x01, i));
 	tap(!bad, "ioctl: REACH's number with each of the %lu other direction/size pairs: ENOTTY%s (first: 0x%08x %s)",
+	    calls, bad ? " NOT ALWAYS" : "", bad_cmd, errname(bad ? bad_err : ENOTTY));
+
+	calls = bad = 0;
+	for (dir = 0; dir < 4; dir++)
+		for (i = 0; i < (1U << _IOC_SIZEBITS); i++)
+			TRY(_IOC(dir, P2PMEM_IOC_MAGIC, 0x02, i));
+	tap(!bad, "ioctl: SET_CACHING's number with each of the %lu other direction/size pairs: ENOTTY%s (first: 0x%08x %s)",
 	    calls, bad ? " NOT ALWAYS" : "", bad_cmd, errname(bad ? bad_err : ENOTTY));
 
 	calls = bad = 0;
@@ -755,6 +766,33 @@ static void fops(const char *dev, int fd)
 	close(ofd);
 }
 
+/*
+ * P2PMEM_IOC_SET_CACHING on a file never mapped: get_user() faults are
+ * EFAULT, modes other than 0 and 1 EINVAL (each logged, rate-limited),
+ * and the two known modes are taken.
+ */
+static void caching(int fd)
+{
+	static const __u32 bad_modes[] = { 2, 3, 0x80000000U, 0xffffffffU };
+	__u32 mode;
+	size_t i;
+
+	expect(ERR(ioctl(fd, P2PMEM_IOC_SET_CACHING, NULL)), EFAULT, "SET_CACHING: NULL");
+	expect(ERR(ioctl(fd, P2PMEM_IOC_SET_CACHING, (void *)0xffff888000000000UL)), EFAULT,
+	       "SET_CACHING: a kernel address");
+	expect(ERR(ioctl(fd, P2PMEM_IOC_SET_CACHING, (void *)0x8000000000000000UL)), EFAULT,
+	       "SET_CACHING: a non-canonical address");
+	for (i = 0; i < sizeof(bad_modes) / sizeof(bad_modes[0]); i++) {
+		mode = bad_modes[i];
+		expect(ERR(ioctl(fd, P2PMEM_IOC_SET_CACHING, &mode)), EINVAL,
+		       "SET_CACHING: mode %#x", mode);
+	}
+	mode = P2PMEM_CACHING_WC;
+	expect(ERR(ioctl(fd, P2PMEM_IOC_SET_CACHING, &mode)), 0, "SET_CACHING: write-combining");
+	mode = P2PMEM_CACHING_UNCACHED;
+	expect(ERR(ioctl(fd, P2PMEM_IOC_SET_CACHING, &mode)), 0, "SET_CACHING: back to uncached");
+}
+
 static int cmd_ioctl(const char *dev, const char *pci)
 {
 	int fd = open_or_die(dev, O_RDWR);
@@ -762,6 +800,7 @@ static int cmd_ioctl(const char *dev, const char *pci)
 
 	log_begin();
 	ioctl_numbers(fd);
+	caching(fd);
 	reach_pointers(fd, pci);
 	reach_sizes(fd, pci);
 	reach_names(fd, pci);
@@ -769,8 +808,11 @@ static int cmd_ioctl(const char *dev, const char *pci)
 	reach_compat(fd, pci);
 	fops(dev, fd);
 	close(fd);
-	/* p2pmem_topology_ioctl() 4 sites, p2pmem_reach_ask() 2. */
-	log_end("ioctl", 6);
+	/*
+	 * p2pmem_topology_ioctl() 4 sites, p2pmem_reach_ask() 2,
+	 * p2pmem_set_caching() 2.
+	 */
+	log_end("ioctl", 8);
 	printf("# p2pmem_fuzz ioctl took %.1f s\n", now() - t0);
 	return failures ? 1 : 0;
 }

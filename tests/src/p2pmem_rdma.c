@@ -7,10 +7,13 @@
  *                                    an RC queue pair connected to a second
  *                                    one on the same port RDMA-WRITEs RAM
  *                                    into it and RDMA-READs it back out,
- *                                    bytes checked both ways
+ *                                    bytes checked both ways; the same
+ *                                    on a write-combining mapping
+ *                                    (P2PMEM_IOC_SET_CACHING)
  *   p2pmem_rdma DEV IBDEV EREMOTEIO  ibv_reg_mr is refused cleanly with
  *                                    EREMOTEIO (kernels whose p2pdma core
- *                                    gates P2PDMA pages)
+ *                                    gates P2PDMA pages), write-combining
+ *                                    mappings included
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -21,9 +24,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <xmmintrin.h>
 
+#include "p2pmem/uapi.h"
 #include "pattern.h"
 #include "tap.h"
 
@@ -117,6 +123,25 @@ static void qp_connect(struct ibv_qp *qp, uint32_t dest, union ibv_gid *gid,
 		die("QP to RTS");
 }
 
+/*
+ * Register an MR_LEN write-combining mapping of @dev: a file of its own
+ * that asks for it before mmap() (P2PMEM_IOC_SET_CACHING).
+ */
+static struct ibv_mr *wc_mr(struct ibv_pd *pd, const char *dev, char **buf)
+{
+	__u32 mode = P2PMEM_CACHING_WC;
+	int fd = open(dev, O_RDWR);
+
+	if (fd < 0 || ioctl(fd, P2PMEM_IOC_SET_CACHING, &mode))
+		die("P2PMEM_IOC_SET_CACHING write-combining");
+	*buf = mmap(NULL, MR_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (*buf == MAP_FAILED)
+		die("mmap write-combining");
+	return ibv_reg_mr(pd, *buf, MR_LEN, IBV_ACCESS_LOCAL_WRITE |
+			  IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ);
+}
+
 /* Post one RDMA op from @local to @remote and wait for its completion. */
 static int rdma_op(struct ibv_qp *qp, struct ibv_cq *cq, enum ibv_wr_opcode op,
 		   struct ibv_mr *local, struct ibv_mr *remote)
@@ -150,9 +175,9 @@ int main(int argc, char **argv)
 	struct ibv_qp *a, *b;
 	struct ibv_cq *cq;
 	struct ibv_pd *pd;
-	struct ibv_mr *hmr;
+	struct ibv_mr *hmr, *wmr;
 	union ibv_gid gid;
-	char *p, *h, *src, *dst;
+	char *p, *h, *w, *src, *dst;
 	int fd, gidx;
 
 	if (argc != 4) {
@@ -176,6 +201,10 @@ int main(int argc, char **argv)
 		tap(!mr && errno == EREMOTEIO,
 		    "rdma: ibv_reg_mr on p2pmem is refused cleanly with EREMOTEIO (%s)",
 		    mr ? "it succeeded" : strerror(errno));
+		wmr = wc_mr(pd, argv[1], &w);
+		tap(!wmr && errno == EREMOTEIO,
+		    "rdma: ... and on a write-combining p2pmem buffer (%s)",
+		    wmr ? "it succeeded" : strerror(errno));
 		return failures;
 	}
 	tap(mr != NULL, "rdma: ibv_reg_mr on a p2pmem buffer (%s)",
@@ -231,6 +260,24 @@ int main(int argc, char **argv)
 		ibv_dereg_mr(hmr);
 	}
 	munmap(h, HMR_LEN);
+
+	/* Write-combining: RDMA as before; the CPU's stores fenced first. */
+	wmr = wc_mr(pd, argv[1], &w);
+	tap(wmr != NULL, "rdma: ibv_reg_mr on a write-combining p2pmem buffer (%s)",
+	    wmr ? "ok" : strerror(errno));
+	if (wmr) {
+		pat_fill(src, LEN, 14, 0);
+		tap(rdma_op(a, cq, IBV_WR_RDMA_WRITE, src_mr, wmr) == 0 &&
+		    pat_check(w, LEN, 14, 0) < 0,
+		    "rdma: RDMA WRITE of 1 MiB lands in the write-combining buffer");
+		pat_fill(w, LEN, 15, 0);
+		_mm_sfence();
+		tap(rdma_op(a, cq, IBV_WR_RDMA_READ, dst_mr, wmr) == 0 &&
+		    pat_check(dst, LEN, 15, 0) < 0,
+		    "rdma: RDMA READ of 1 MiB of fenced CPU stores out of the write-combining buffer");
+		ibv_dereg_mr(wmr);
+	}
+	munmap(w, MR_LEN);
 
 	ibv_destroy_qp(a);
 	ibv_destroy_qp(b);

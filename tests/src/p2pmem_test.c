@@ -53,6 +53,11 @@
  *   p2pmem_test reach DEV NAME     ask P2PMEM_IOC_REACH about any NAME (no
  *                                  TAP): print the verdict, or the errno
  *                                  name and exit 1
+ *   p2pmem_test wc    DEV [NVME]   P2PMEM_IOC_SET_CACHING: bad arguments, the
+ *                                  default, EBUSY after mmap; a write-combining
+ *                                  mapping's PTEs are WC 4 KiB ones (debugfs
+ *                                  p2pmem/pte_cache), keep their type, data
+ *                                  and (with NVME) O_DIRECT both ways
  *   p2pmem_test nvme-enable BDF    what a user-space NVMe driver does to a
  *                                  controller it owns (SPDK on
  *                                  uio_pci_generic): reset it, switch the
@@ -88,6 +93,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <xmmintrin.h>
 
 #include "p2pmem/uapi.h"
 #include "pattern.h"
@@ -720,10 +726,10 @@ static void touch(volatile char *p, size_t len)
 }
 
 /*
- * 2 MiB mappings (native backend): a buffer of 64 MiB is mapped with 2 MiB
- * PMDs where its memory is a 2 MiB-aligned run, so that touching all of it
- * costs at most 64 faults (issue 13; 4 KiB PTEs with 64 KiB fault-around
- * cost 1024).  What a PMD must not break: the buffer keeps its pages
+ * 2 MiB mappings: a buffer of 64 MiB is mapped a 2 MiB at a time (PMDs
+ * where the native backend may use them, 4 KiB PTEs elsewhere), so that
+ * touching all of it costs at most 64 faults (issue 13; 4 KiB PTEs with
+ * 64 KiB fault-around cost 1024).  What a PMD must not break: the buffer keeps its pages
  * (MADV_DONTNEED, partial munmap splitting a PMD), mremap moves or splits
  * it, a child after fork faults it back in, O_DIRECT reaches it through
  * GUP (fast path on a mapped PMD, slow path on an unmapped one).
@@ -1440,6 +1446,176 @@ static int nvme_regs(const char *bdf)
 	return 0;
 }
 
+/* ---- write-combining mappings (issue 13 part 3) --------------------------- */
+
+#define PTE_CACHE "/sys/kernel/debug/p2pmem/pte_cache"
+
+/*
+ * The cache type of the PTE or PMD that maps @p in this process, as the
+ * module's debugfs test aid reports it: "4K WC", "2M UC-", "none"; or why
+ * it could not be asked.
+ */
+static const char *pte_cache(const void *p, char *out, size_t len)
+{
+	int fd = open(PTE_CACHE, O_RDWR);
+	char addr[32];
+	ssize_t n;
+
+	if (fd < 0) {
+		snprintf(out, len, "%s: %s", PTE_CACHE, strerror(errno));
+		return out;
+	}
+	snprintf(addr, sizeof(addr), "%#lx\n", (unsigned long)p);
+	if (write(fd, addr, strlen(addr)) < 0) {
+		snprintf(out, len, "write %s: %s", PTE_CACHE, strerror(errno));
+	} else {
+		n = pread(fd, out, len - 1, 0);
+		if (n < 0)
+			snprintf(out, len, "read %s: %s", PTE_CACHE, strerror(errno));
+		else
+			out[strcspn(out, "\n")] = out[n] = 0;
+	}
+	close(fd);
+	return out;
+}
+
+static int set_caching(int fd, unsigned int mode)
+{
+	__u32 m = mode;
+
+	return ioctl(fd, P2PMEM_IOC_SET_CACHING, &m) ? errno : 0;
+}
+
+/*
+ * P2PMEM_IOC_SET_CACHING: a file's mappings are uncached unless it asks for
+ * write-combining before its first mmap().  The PTEs then carry the WC type
+ * (x86 PAT, read back through the module's debugfs aid) at every page,
+ * also after mprotect, mremap and MADV_DONTNEED, and are 4 KiB ones (a PMD
+ * would get the range's UC- type).  The CPU stores, fenced, reach the
+ * memory, and so do O_DIRECT (GUP faulting the WC PTEs in) and the NVMe's
+ * reads of what the CPU wrote there.
+ */
+static int wc(const char *dev, const char *nvme)
+{
+	const size_t len = 4 * MiB + 3 * PG, H = 2 * MiB;
+	int fd = open_dev(dev), native, e, nfd, st;
+	char backend[32] = "", path[512], a[64], b[64], c[64];
+	char *p, *q, *ram;
+	long before, faults;
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/backend", sysdir);
+	f = fopen(path, "r");
+	if (!f || !fgets(backend, sizeof(backend), f))
+		exit(2);
+	fclose(f);
+	backend[strcspn(backend, "\n")] = 0;
+	native = !strcmp(backend, "native");
+
+	e = set_caching(fd, 7);
+	tap(e == EINVAL, "wc: an unknown caching mode is refused with EINVAL (%s)",
+	    errname(e));
+	e = ioctl(fd, P2PMEM_IOC_SET_CACHING, (void *)16) ? errno : 0;
+	tap(e == EFAULT, "wc: a bad pointer is refused with EFAULT (%s)", errname(e));
+
+	/* The default (this file never chose): not write-combining. */
+	p = map(fd, len);
+	if (p == MAP_FAILED) {
+		tap(0, "wc: mmap of 4 MiB + 12 KiB: %s", strerror(errno));
+		return 1;
+	}
+	touch(p, len);
+	pte_cache(p, a, sizeof(a));
+	pte_cache(p + len - PG, b, sizeof(b));
+	/* PMDs where the native backend may use them (see huge()). */
+	if (native && kernel_at_least(6, 5))
+		tap(!strcmp(a, "2M UC-"),
+		    "wc: by default a whole 2 MiB is one PMD of the range's type, UC- (%s)", a);
+	else
+		tap(!strcmp(a, "4K UC"), "wc: by default 4 KiB pages are uncached (%s)", a);
+	tap(!strcmp(b, "4K UC"), "wc: by default the tail's 4 KiB pages are uncached (%s)", b);
+	e = set_caching(fd, P2PMEM_CACHING_WC);
+	tap(e == EBUSY, "wc: choosing write-combining after mmap() is refused with EBUSY (%s)",
+	    errname(e));
+	munmap(p, len);
+	e = set_caching(fd, P2PMEM_CACHING_WC);
+	tap(e == EBUSY, "wc: ... also once that mapping is gone (%s)", errname(e));
+	close(fd);
+
+	/* A file that chose write-combining before its first mmap(). */
+	fd = open_dev(dev);
+	e = set_caching(fd, P2PMEM_CACHING_WC);
+	if (!e)
+		e = set_caching(fd, P2PMEM_CACHING_UNCACHED);
+	if (!e)
+		e = set_caching(fd, P2PMEM_CACHING_WC);
+	tap(!e, "wc: write-combining, uncached and write-combining again before mmap() (%s)",
+	    errname(e));
+	before = minflt();
+	p = map(fd, len);
+	if (p == MAP_FAILED) {
+		tap(0, "wc: mmap of a write-combining 4 MiB + 12 KiB: %s", strerror(errno));
+		return 1;
+	}
+	pat_fill(p, len, 21, 0);
+	_mm_sfence();
+	faults = minflt() - before;
+	pte_cache(p, a, sizeof(a));
+	pte_cache(p + H, b, sizeof(b));
+	pte_cache(p + len - PG, c, sizeof(c));
+	tap(!strcmp(a, "4K WC") && !strcmp(b, "4K WC") && !strcmp(c, "4K WC"),
+	    "wc: the PTEs at the start, at 2 MiB and at the last page are write-combining 4 KiB ones (%s, %s, %s)",
+	    a, b, c);
+	tap(faults <= 4,
+	    "wc: writing 4 MiB + 12 KiB of 4 KiB pages takes a fault per 2 MiB at most (%ld faults)",
+	    faults);
+	tap(pat_check(p, len, 21, 0) < 0, "wc: bytes stored through the WC mapping read back");
+	mprotect(p, len, PROT_READ);
+	pte_cache(p + PG, a, sizeof(a));
+	mprotect(p, len, PROT_READ | PROT_WRITE);
+	tap(!strcmp(a, "4K WC"), "wc: mprotect keeps the type (%s)", a);
+	q = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	q = q == MAP_FAILED ? q : mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, q);
+	if (q == MAP_FAILED) {
+		tap(0, "wc: mremap: %s", strerror(errno));
+		return 1;
+	}
+	madvise(q, len, MADV_DONTNEED);
+	st = pat_check(q, len, 21, 0) < 0;
+	pte_cache(q + H, a, sizeof(a));
+	tap(st && !strcmp(a, "4K WC"),
+	    "wc: moved by mremap, dropped by MADV_DONTNEED, refaulted: same bytes, still WC (%s)",
+	    a);
+	munmap(q, len);
+
+	if (nvme) {
+		nfd = open_nvme(nvme);
+		/* GUP's slow path faults the untouched mapping in. */
+		p = map(fd, 4 * MiB);
+		n = pread(nfd, p, 4 * MiB, 0);
+		pte_cache(p + H, a, sizeof(a));
+		tap(n == (ssize_t)(4 * MiB) && pat_check(p, 4 * MiB, 1, 0) < 0 &&
+		    !strcmp(a, "4K WC"),
+		    "wc: O_DIRECT read into an untouched WC mapping (n=%zd, %s)", n, a);
+		/* The NVMe reads what the CPU stored, once fenced. */
+		pat_fill(p, 4 * MiB, 22, 0);
+		_mm_sfence();
+		n = pwrite(nfd, p, 4 * MiB, 16 * MiB);
+		if (posix_memalign((void **)&ram, PG, 4 * MiB))
+			exit(2);
+		tap(n == (ssize_t)(4 * MiB) && pread(nfd, ram, 4 * MiB, 16 * MiB) == n &&
+		    pat_check(ram, 4 * MiB, 22, 0) < 0,
+		    "wc: O_DIRECT write from a WC mapping carries the CPU's fenced stores (n=%zd)", n);
+		free(ram);
+		munmap(p, 4 * MiB);
+		close(nfd);
+	}
+	close(fd);
+	wait_all_free("write-combining mappings");
+	return failures ? 1 : 0;
+}
+
 /*
  * mmap(MAP_PRIVATE) as a task named @comm, which the module refuses and
  * logs with the task's name: a name is the user's to choose (PR_SET_NAME),
@@ -1470,7 +1646,7 @@ int main(int argc, char **argv)
 	char *dev, *copy;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: p2pmem_test mmap|dio|proof|hold|excl|pin|churn|same|huge|fill|warm|zero|kill DEV [NVME] | zap DEV UNBIND PCI | gup DEV URING SPLICE | leak|reach DEV PCI | private DEV COMM | nvme-enable|nvme-disable|nvme-regs BDF\n");
+		fprintf(stderr, "usage: p2pmem_test mmap|dio|proof|hold|excl|pin|churn|same|huge|fill|warm|zero|kill|wc DEV [NVME] | zap DEV UNBIND PCI | gup DEV URING SPLICE | leak|reach DEV PCI | private DEV COMM | nvme-enable|nvme-disable|nvme-regs BDF\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "nvme-enable"))
@@ -1522,6 +1698,8 @@ int main(int argc, char **argv)
 		return reach(dev, argv[3]);
 	else if (!strcmp(argv[1], "private") && argc == 4)
 		return private_as(dev, argv[3]);
+	else if (!strcmp(argv[1], "wc") && (argc == 3 || argc == 4))
+		return wc(dev, argc == 4 ? argv[3] : NULL);
 	else
 		return 2;
 	return failures ? 1 : 0;

@@ -13,6 +13,16 @@ if [ $P2P_DATA = yes ]; then
 else
 	p2pmem_test huge /dev/p2pmem0 $URING_FIXED
 fi
+# Write-combining mappings (issue 13), chosen per open file before mmap;
+# the PTEs' cache type comes from the module's debugfs test aid.
+mount -t debugfs none /sys/kernel/debug 2>/dev/null
+if [ $P2P_DATA = yes ]; then
+	p2pmem_test wc /dev/p2pmem0 "$NV"
+else
+	p2pmem_test wc /dev/p2pmem0
+fi
+check "... the unknown caching mode is logged" dmesg_has "p2pmem_test: unknown caching mode 7"
+check "... so is the choice after mmap()" dmesg_has "p2pmem_test: caching is chosen before the first mmap()"
 if [ $P2P_DATA = yes ]; then
 	p2pmem_test dio /dev/p2pmem0 "$NV"
 	fio --name=p2pmem --filename="$NV" --direct=1 --iomem=mmapshared:/dev/p2pmem0 \
