@@ -551,7 +551,7 @@ static int p2pmem_mmap_locked(struct p2pmem_file *pf,
 	 * the failure it names is a WC alias of a cacheable page (WC writes
 	 * do not snoop the caches); UC- and WC both bypass the caches, so
 	 * neither leaves a line the other would miss.  By default 4 KiB
-	 * pages are uncached in the PTE itself, as a PMD is (UC-, above),
+	 * pages are uncached (x86: UC-) in the PTE itself, as a PMD is,
 	 * rather than through whatever the MTRRs say for the BAR: a default
 	 * PTE would be PAT WB, a cacheable alias where the MTRRs do not
 	 * cover the range.  The mm keeps the cache bits of vm_page_prot when

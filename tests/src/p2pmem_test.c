@@ -1533,8 +1533,8 @@ static int wc(const char *dev, const char *nvme)
 		tap(!strcmp(a, "2M UC-"),
 		    "wc: by default a whole 2 MiB is one PMD of the range's type, UC- (%s)", a);
 	else
-		tap(!strcmp(a, "4K UC"), "wc: by default 4 KiB pages are uncached (%s)", a);
-	tap(!strcmp(b, "4K UC"), "wc: by default the tail's 4 KiB pages are uncached (%s)", b);
+		tap(!strcmp(a, "4K UC-"), "wc: by default 4 KiB pages are uncached, UC- (%s)", a);
+	tap(!strcmp(b, "4K UC-"), "wc: by default the tail's 4 KiB pages are uncached, UC- (%s)", b);
 	e = set_caching(fd, P2PMEM_CACHING_WC);
 	tap(e == EBUSY, "wc: choosing write-combining after mmap() is refused with EBUSY (%s)",
 	    errname(e));
