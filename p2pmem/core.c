@@ -122,6 +122,17 @@ static ssize_t allocated_show(struct device *dev, struct device_attribute *attr,
 
 static DEVICE_ATTR_RO(allocated);
 
+/* Only where the backend zeroes free pages in the background. */
+static ssize_t zero_pending_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct p2pmem_dev *p2p = to_p2pmem(dev);
+
+	return sysfs_emit(buf, "%zu\n", p2p->backend->zero_pending(p2p));
+}
+
+static DEVICE_ATTR_RO(zero_pending);
+
 static ssize_t bar_show(struct device *dev, struct device_attribute *attr,
 			char *buf)
 {
@@ -189,6 +200,7 @@ static struct attribute *p2pmem_attrs[] = {
 	&dev_attr_size.attr,
 	&dev_attr_available.attr,
 	&dev_attr_allocated.attr,
+	&dev_attr_zero_pending.attr,
 	&dev_attr_bar.attr,
 	&dev_attr_offset.attr,
 	&dev_attr_phys_addr.attr,
@@ -199,8 +211,19 @@ static struct attribute *p2pmem_attrs[] = {
 	NULL,
 };
 
+static umode_t p2pmem_attr_visible(struct kobject *kobj, struct attribute *a,
+				   int n)
+{
+	struct p2pmem_dev *p2p = to_p2pmem(kobj_to_dev(kobj));
+
+	if (a == &dev_attr_zero_pending.attr && !p2p->backend->zero_pending)
+		return 0;
+	return a->mode;
+}
+
 static const struct attribute_group p2pmem_group = {
 	.attrs = p2pmem_attrs,
+	.is_visible = p2pmem_attr_visible,
 };
 
 static const struct attribute_group *p2pmem_groups[] = {

@@ -114,6 +114,11 @@ struct p2pmem_backend {
 	void (*put_page)(struct p2pmem_dev *p2p, struct page *page);
 	/* Bytes nobody holds, for sysfs "available". */
 	size_t (*avail)(struct p2pmem_dev *p2p);
+	/*
+	 * Optional, with ->take_zeroed(): free bytes still to be zeroed in
+	 * the background, for sysfs "zero_pending".
+	 */
+	size_t (*zero_pending)(struct p2pmem_dev *p2p);
 };
 
 struct p2pmem_dev {

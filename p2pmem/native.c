@@ -386,6 +386,12 @@ static size_t p2pmem_native_avail(struct p2pmem_dev *p2p)
 	return gen_pool_avail(p2p->pool);
 }
 
+/* A snapshot, without clean_lock: sysfs may read it at any time. */
+static size_t p2pmem_native_zero_pending(struct p2pmem_dev *p2p)
+{
+	return (size_t)bitmap_weight(p2p->dirty, p2p->size >> PAGE_SHIFT) << PAGE_SHIFT;
+}
+
 static void p2pmem_kvfree(void *p)
 {
 	kvfree(p);
@@ -483,4 +489,5 @@ const struct p2pmem_backend p2pmem_native_backend = {
 	.take_zeroed = p2pmem_native_take_zeroed,
 	.put_page = p2pmem_native_put_page,
 	.avail = p2pmem_native_avail,
+	.zero_pending = p2pmem_native_zero_pending,
 };

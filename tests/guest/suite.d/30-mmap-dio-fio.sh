@@ -58,6 +58,7 @@ if [ "$BACKEND" = native ]; then
 	setup "insmod (debug messages on)" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110 dyndbg=+p
 	check "the pool is zeroed in the background after registration" \
 		wait_for 600 dmesg_has "p2pmem0: every free page is zeroed"
+	is "... and zero_pending says none is left" "$(attr p2pmem0 zero_pending)" 0
 	# The last word after "filled" (see p2pmem_test fill).
 	zeroed_since_fill() {
 		dmesg | awk '/p2pmem_test: filled/ { f = 1; z = 0 }
@@ -66,9 +67,15 @@ if [ "$BACKEND" = native ]; then
 	}
 	p2pmem_test fill /dev/p2pmem0
 	check "released pages are zeroed in the background" wait_for 600 zeroed_since_fill
+	check "... and zero_pending comes back to 0" wait_for 600 attr_is p2pmem0 zero_pending 0
 	at_fault=$(dmesg | grep -c "p2pmem0: a fault zeroed")
 	p2pmem_test warm /dev/p2pmem0
 	is "a warm pool's pages need no zeroing at fault (debug lines)" \
 		"$(dmesg | grep -c "p2pmem0: a fault zeroed")" "$at_fault"
+	setup "rmmod" rmmod p2pmem
+else
+	setup "insmod" insmod $KO adopt=0 nvme_cmb=0 ids=1af4:1110
+	refute "no zero_pending where nothing is zeroed in the background" \
+		test -e /sys/class/p2pmem/p2pmem0/zero_pending
 	setup "rmmod" rmmod p2pmem
 fi

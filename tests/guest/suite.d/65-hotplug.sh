@@ -8,14 +8,14 @@ is "$C is a child of the function to be unplugged" "$(where_is $C)" "$(child_dir
 p2pmem_test hold /dev/$C > /tmp/hold2.out &
 HP=$!
 wait_for 50 grep -q HOLDING /tmp/hold2.out
-echo 'HOTPLUG {"execute":"device_del","arguments":{"id":"'$IV_ID'"}}'
+hotplug '{"execute":"device_del","arguments":{"id":"'$IV_ID'"}}'
 wait_for 300 test ! -e /sys/bus/pci/devices/$IV
 refute "hot-unplug removes the PCI function" test -e /sys/bus/pci/devices/$IV
 refute "... and its p2pmem device" test -e /sys/class/p2pmem/$C
 kill -USR1 $HP
 wait $HP
 is "the holder's mapping was revoked by the hot-unplug (SIGBUS)" $? 42
-echo 'HOTPLUG {"execute":"device_add","arguments":{"driver":"ivshmem-plain","id":"'$IV_ID'","memdev":"'$IV_HOTPLUG_MEM'","bus":"'$IV_PORT'"}}'
+hotplug '{"execute":"device_add","arguments":{"driver":"ivshmem-plain","id":"'$IV_ID'","memdev":"'$IV_HOTPLUG_MEM'","bus":"'$IV_PORT'"}}'
 wait_for 300 has_child $IV
 C=$(child_of $IV)
 check "hot-add brings a p2pmem device back ($C)" test -n "$C"

@@ -148,11 +148,11 @@ fi
 check "insmod (no ids=) for CMB hot-plug" insmod $KO
 wait_for 100 has_child $CMB
 check "the CMB has a p2pmem device before hot-unplug" has_child $CMB
-echo 'HOTPLUG {"execute":"device_del","arguments":{"id":"'$CMB_ID'"}}'
+hotplug '{"execute":"device_del","arguments":{"id":"'$CMB_ID'"}}'
 wait_for 300 test ! -e /sys/bus/pci/devices/$CMB
 refute "hot-unplug of the CMB controller removes it" test -e /sys/bus/pci/devices/$CMB
 refute "... and no p2pmem device is left for it" has_child $CMB
-echo 'HOTPLUG {"execute":"device_add","arguments":{"driver":"nvme","id":"'$CMB_ID'","drive":"'$CMB_DRIVE'","serial":"'$CMB_SERIAL'","cmb_size_mb":'$CMB_SIZE_MB',"bus":"'$CMB_PORT'"}}'
+hotplug '{"execute":"device_add","arguments":{"driver":"nvme","id":"'$CMB_ID'","drive":"'$CMB_DRIVE'","serial":"'$CMB_SERIAL'","cmb_size_mb":'$CMB_SIZE_MB',"bus":"'$CMB_PORT'"}}'
 wait_for 300 has_child $CMB
 H=$(child_of $CMB)
 check "hot-add of a CMB controller brings a p2pmem device ($H)" test -n "$H" -a -c "/dev/$H"

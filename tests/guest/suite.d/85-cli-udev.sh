@@ -226,7 +226,7 @@ other_iv() {
 }
 has_other_iv() { test -n "$(other_iv)"; }
 check "p2pmem unbind $IV (bound again by its driver_override)" p2pmem unbind $IV
-echo 'HOTPLUG {"execute":"device_add","arguments":{"driver":"ivshmem-plain","id":"'$SPARE_ID'","memdev":"'$SPARE_MEM'","bus":"'$SPARE_PORT'"}}'
+hotplug '{"execute":"device_add","arguments":{"driver":"ivshmem-plain","id":"'$SPARE_ID'","memdev":"'$SPARE_MEM'","bus":"'$SPARE_PORT'"}}'
 wait_for 300 has_other_iv
 IV2=$(other_iv)
 check "a second ivshmem with the same IDs is hot-added ($IV2)" test -n "$IV2"
@@ -248,7 +248,7 @@ is "... $IV2 is still unbound" "$(drv_of $IV2)" ""
 # (An unset driver_override reads "(null)".)
 is "... and neither keeps a driver_override" \
 	"$(cat /sys/bus/pci/devices/$IV/driver_override /sys/bus/pci/devices/$IV2/driver_override | sed 's/^(null)$//' | tr -d '\n')" ""
-echo 'HOTPLUG {"execute":"device_del","arguments":{"id":"'$SPARE_ID'"}}'
+hotplug '{"execute":"device_del","arguments":{"id":"'$SPARE_ID'"}}'
 wait_for 300 test ! -e /sys/bus/pci/devices/$IV2
 refute "the second ivshmem is unplugged again" test -e /sys/bus/pci/devices/$IV2
 check "... and unload" p2pmem unload
