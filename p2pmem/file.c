@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /dev/p2pmemN: open, mmap, faults and the reach ioctl.  Each mmap() gets a
+ * /dev/p2pmemN: open, mmap, faults, the reach and caching ioctls, and the
+ * debugfs pte_cache test aid.  Each mmap() gets a
  * buffer of pages taken from the device's backend (through its ops only),
  * zero before their first PTE or PMD (the backend zeroed them in the
  * background, or the fault does).  The core creates the char device with
@@ -241,8 +242,11 @@ bool p2pmem_zero_flush(struct page *page)
 	/* The zeros are posted before the read that flushes them. */
 	wmb();
 	v = __raw_readq((u64 __force __iomem *)page_address(page));
-	/* Nothing reads or writes the BAR before the read has completed. */
-	rmb();
+	/*
+	 * Nothing after (a read of the BAR, or the store that marks the
+	 * pages zeroed) goes before the read has completed.
+	 */
+	mb();
 	return !v;
 }
 
@@ -256,7 +260,8 @@ bool p2pmem_zero_flush(struct page *page)
  * registration and fork all reach the pages through them or through what
  * they made.  So mmap() itself does no zeroing, and each fault zeroes at
  * most its window (one 2 MiB, see p2pmem_fault_window()), under the
- * mmap_lock (read) or VMA lock the fault holds anyway and under live_sem
+ * mmap_lock (read; the VMA lock alone for a PMD fault on 6.12) the fault
+ * holds anyway and under live_sem
  * (read), which teardown therefore waits on for at most that, less if a
  * fatal signal ends it.  zero_lock makes a racing fault on the same pages
  * wait for the zeroing instead of mapping a page whose zeroing could still
@@ -272,7 +277,15 @@ static bool p2pmem_buf_zero(struct p2pmem_buf *buf, pgoff_t first,
 	bool ok = true;
 
 	lockdep_assert_held(&buf->p2p->live_sem);
-	mutex_lock(&buf->zero_lock);
+	/*
+	 * Already zeroed (the common case once a window was touched): no
+	 * need to wait behind another fault zeroing another window.  A bit
+	 * is set only after its page's zeros are in the BAR.
+	 */
+	if (find_next_zero_bit(buf->zeroed, end, first) >= end)
+		return true;
+	if (mutex_lock_killable(&buf->zero_lock))
+		return false;
 	while (ok && i < end) {
 		for (k = 0; k < P2PMEM_ZERO_BATCH && i < end; i++) {
 			if (test_bit(i, buf->zeroed))
@@ -283,9 +296,10 @@ static bool p2pmem_buf_zero(struct p2pmem_buf *buf, pgoff_t first,
 		if (!k)
 			break;
 		ok = p2pmem_zero_flush(buf->pages[batch[k - 1]]);
+		/* Lock-free readers (above) test them: atomic stores. */
 		if (ok)
 			for (j = 0; j < k; j++)
-				__set_bit(batch[j], buf->zeroed);
+				set_bit(batch[j], buf->zeroed);
 		n += k;
 		if (i < end && fatal_signal_pending(current))
 			ok = false;
@@ -461,8 +475,9 @@ static vm_fault_t p2pmem_vm_fault(struct vm_fault *vmf)
  * A PMD fault (see P2PMEM_VM_OPS in p2pmem/compat.h): map the faulting
  * address's whole 2 MiB with one PMD when it is all inside the VMA and is
  * one of the buffer's 2 MiB-aligned runs; anything else falls back to
- * p2pmem_vm_fault() and 4 KiB pages.  The mm calls this only for an empty
- * PMD, and insert_pfn_pmd() rechecks under the PMD lock; whether a 2 MiB
+ * p2pmem_vm_fault() and 4 KiB pages.  The mm calls this for an empty PMD
+ * or a write to a clean one of ours, and insert_pfn_pmd() rechecks under
+ * the PMD lock; whether a 2 MiB
  * gets a PMD also depends on the process (MADV_NOHUGEPAGE,
  * PR_SET_THP_DISABLE), so the same 2 MiB may be mapped either way over
  * time, always with the same pages.  The PMD holds no page references
@@ -487,12 +502,15 @@ static vm_fault_t __maybe_unused p2pmem_vm_pmd_fault(struct vm_fault *vmf)
 		return VM_FAULT_FALLBACK;
 	down_read(&p2p->live_sem);
 	if (p2p->live && p2pmem_buf_zero(buf, first, first + P2PMEM_PMD_PAGES)) {
+		pmd_t pmd = READ_ONCE(*vmf->pmd);
+
 		/*
 		 * A page table may have come meanwhile (6.12 does not
 		 * write-lock VMAs for PR_SET_THP_DISABLE): narrows the
 		 * window in which vmf_insert_pfn_pmd() would warn about it.
+		 * A present PMD (a write to a clean one) is ours to upgrade.
 		 */
-		if (!pmd_none(READ_ONCE(*vmf->pmd)))
+		if (pmd_present(pmd) && !pmd_leaf(pmd))
 			ret = VM_FAULT_FALLBACK;
 		else
 			ret = p2pmem_compat_insert_pmd(vmf, buf->pages[first],
@@ -551,14 +569,15 @@ static int p2pmem_mmap_locked(struct p2pmem_file *pf,
 	 * the failure it names is a WC alias of a cacheable page (WC writes
 	 * do not snoop the caches); UC- and WC both bypass the caches, so
 	 * neither leaves a line the other would miss.  By default 4 KiB
-	 * pages are uncached (x86: UC-) in the PTE itself, as a PMD is,
+	 * pages are uncached in the PTE itself (pgprot_device(), as the PCI
+	 * core maps BARs: x86 UC-, arm64 Device-nGnRE), as a PMD is,
 	 * rather than through whatever the MTRRs say for the BAR: a default
 	 * PTE would be PAT WB, a cacheable alias where the MTRRs do not
 	 * cover the range.  The mm keeps the cache bits of vm_page_prot when
 	 * it recomputes it (mprotect, the end of mmap: vm_pgprot_modify()).
 	 */
 	vma->vm_page_prot = wc ? pgprot_writecombine(vma->vm_page_prot) :
-				 pgprot_noncached(vma->vm_page_prot);
+				 pgprot_device(vma->vm_page_prot);
 	vma->vm_private_data = buf;
 	vma->vm_ops = &p2pmem_vm_ops;
 	/*
@@ -636,6 +655,14 @@ static long p2pmem_set_caching(struct p2pmem_file *pf, u32 __user *arg)
 	if (mode != P2PMEM_CACHING_UNCACHED && mode != P2PMEM_CACHING_WC) {
 		dev_info_ratelimited(&p2p->dev, "%*pE: unknown caching mode %u\n",
 				     P2PMEM_COMM(current), mode);
+		return -EINVAL;
+	}
+	/* As the PCI core offers resourceN_wc: prefetchable BARs, with PAT. */
+	if (mode == P2PMEM_CACHING_WC &&
+	    (!(pci_resource_flags(p2p->pdev, p2p->bar) & IORESOURCE_PREFETCH) ||
+	     !arch_can_pci_mmap_wc())) {
+		dev_info_ratelimited(&p2p->dev, "%*pE: write-combining needs a prefetchable BAR and PAT\n",
+				     P2PMEM_COMM(current));
 		return -EINVAL;
 	}
 	mutex_lock(&pf->file_lock);
@@ -716,8 +743,8 @@ static const char *p2pmem_cache_name(pgprotval_t bits)
  * Describe what maps @addr in @mm: "4K WC", "2M UC-", "none".  The caller
  * holds mmap_lock (the VMA stays) and has checked that it is p2pmem's.
  * The walk is GUP-fast's: with interrupts off no page table can be freed
- * under it (x86 frees them after an IPI or an RCU grace period), and each
- * entry is read once.
+ * under it (x86 frees them after an IPI or an RCU grace period); each
+ * entry is checked in a copy before the table it points to is read.
  */
 static void p2pmem_pte_cache(struct mm_struct *mm, unsigned long addr,
 			     char *out, size_t len)
@@ -739,17 +766,19 @@ static void p2pmem_pte_cache(struct mm_struct *mm, unsigned long addr,
 		goto out;
 	pudp = pud_offset(p4dp, addr);
 	pud = READ_ONCE(*pudp);
-	if (pud_none(pud) || pud_leaf(pud))
+	if (!pud_present(pud) || pud_leaf(pud))
 		goto out;	/* p2pmem maps no 1 GiB pages */
-	pmdp = pmd_offset(pudp, addr);
+	pmdp = pmd_offset(&pud, addr);
 	pmd = READ_ONCE(*pmdp);
-	if (pmd_none(pmd))
+	if (!pmd_present(pmd))
 		goto out;
 	if (pmd_leaf(pmd)) {
 		snprintf(out, len, "2M %s\n",
 			 p2pmem_cache_name(protval_large_2_4k(pmd_flags(pmd))));
 		goto out;
 	}
+	if (pmd_bad(pmd))
+		goto out;
 	/* The table the copy points to, not a second read of *pmdp. */
 	pte = ptep_get(pte_offset_kernel(&pmd, addr));
 	if (pte_present(pte))
@@ -787,6 +816,9 @@ static ssize_t p2pmem_ptdbg_write(struct file *file, const char __user *ubuf,
 	if (!mm)
 		return -EINVAL;
 	ret = kstrtoul_from_user(ubuf, count, 0, &addr);
+	if (ret)
+		pr_info_ratelimited("%*pE: pte_cache takes an address\n",
+				    P2PMEM_COMM(current));
 	if (ret)
 		return ret;
 	if (mmap_read_lock_killable(mm))

@@ -87,7 +87,9 @@ struct p2pmem_backend {
 	bool (*take_run)(struct p2pmem_dev *p2p, unsigned long n,
 			 struct page **pages);
 	/*
-	 * Optional, for backends whose pages can be mapped by PMDs: take the
+	 * Optional, for backends that can give physically contiguous 2 MiB
+	 * (mapped by one PMD where the kernel allows, and fewer DMA
+	 * segments everywhere): take the
 	 * P2PMEM_PMD_PAGES pages of the first free PMD_SIZE-aligned physical
 	 * run at or after *@cursor (as for ->take_next()), and move *@cursor
 	 * past it; false when there is none there.  One sweep of the pool

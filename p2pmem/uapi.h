@@ -88,7 +88,10 @@ struct p2pmem_reach_query {
  * (P2PMEM_IOC_SET_CACHING).
  */
 enum p2pmem_caching {
-	/* The default: uncached, every load and store its own bus access. */
+	/*
+	 * The default: uncached (x86 UC-), every load and store its own
+	 * bus access unless an MTRR says write-combining for the range.
+	 */
 	P2PMEM_CACHING_UNCACHED = 0,
 	/*
 	 * Write-combining (x86 PAT WC): stores are buffered and merged into
@@ -98,7 +101,9 @@ enum p2pmem_caching {
 	 * handing the buffer to a device (an O_DIRECT write, an RDMA send,
 	 * a doorbell), or the device may read stale bytes.  Loads are not
 	 * cached and stay as slow as uncached ones.  Mapped with 4 KiB pages
-	 * only, never 2 MiB ones (still a whole 2 MiB per fault).
+	 * only, never 2 MiB ones (still a whole 2 MiB per fault).  Only for
+	 * a prefetchable BAR on a system with PAT (EINVAL otherwise), as the
+	 * PCI core's resourceN_wc files.
 	 */
 	P2PMEM_CACHING_WC = 1,
 };
