@@ -734,6 +734,8 @@ static void touch(volatile char *p, size_t len)
  * it, a child after fork faults it back in, O_DIRECT reaches it through
  * GUP (fast path on a mapped PMD, slow path on an unmapped one).
  */
+static const char *pte_cache(const void *p, char *out, size_t len);
+
 /* Is the running kernel MAJOR.MINOR or later? */
 static int kernel_at_least(int major, int minor)
 {
@@ -880,6 +882,32 @@ static int huge(const char *dev, const char *uring, const char *nvme)
 	}
 	munmap(p, len);
 	wait_all_free("the huge mappings");
+
+	/*
+	 * Read first, then write: the read maps a clean, read-only PMD and
+	 * the write comes back to ->huge_fault to make it writable; the
+	 * 2 MiB must stay one PMD (not be split into 4 KiB pages).
+	 */
+	if (pmds) {
+		char a[32];
+		volatile char *v;
+
+		p = map(fd, 2 * H);
+		if (p == MAP_FAILED)
+			exit(2);
+		v = p;
+		for (size_t i = 0; i < 2 * H; i += PG)
+			(void)v[i];
+		before = minflt();
+		touch(p, 2 * H);
+		faults = minflt() - before;
+		pte_cache(p + H / 2, a, sizeof(a));
+		tap(!strcmp(a, "2M UC-") && faults <= 2,
+		    "huge: writing 4 MiB mapped by reads keeps its PMDs (%s, %ld faults)",
+		    a, faults);
+		munmap(p, 2 * H);
+		wait_all_free("the read-then-written mapping");
+	}
 
 	/* GUP slow path: nothing mapped yet, GUP faults the PMDs in. */
 	if (nvme) {
