@@ -884,9 +884,10 @@ static int huge(const char *dev, const char *uring, const char *nvme)
 	wait_all_free("the huge mappings");
 
 	/*
-	 * Read first, then write: the read maps a clean, read-only PMD and
-	 * the write comes back to ->huge_fault to make it writable; the
-	 * 2 MiB must stay one PMD (not be split into 4 KiB pages).
+	 * Read, write-protect (mprotect makes the PMDs read-only, and
+	 * making the mapping writable again leaves them so), then write:
+	 * the write comes back to ->huge_fault to make each PMD writable;
+	 * the 2 MiB must stay one PMD (not be split into 4 KiB pages).
 	 */
 	if (pmds) {
 		char a[32];
@@ -898,12 +899,15 @@ static int huge(const char *dev, const char *uring, const char *nvme)
 		v = p;
 		for (size_t i = 0; i < 2 * H; i += PG)
 			(void)v[i];
+		if (mprotect(p, 2 * H, PROT_READ) ||
+		    mprotect(p, 2 * H, PROT_READ | PROT_WRITE))
+			exit(2);
 		before = minflt();
 		touch(p, 2 * H);
 		faults = minflt() - before;
 		pte_cache(p + H / 2, a, sizeof(a));
 		tap(!strcmp(a, "2M UC-") && faults <= 2,
-		    "huge: writing 4 MiB mapped by reads keeps its PMDs (%s, %ld faults)",
+		    "huge: writing 4 MiB read and write-protected before keeps its PMDs (%s, %ld faults)",
 		    a, faults);
 		munmap(p, 2 * H);
 		wait_all_free("the read-then-written mapping");

@@ -7,6 +7,9 @@ check "mmap(MAP_PRIVATE) by a task named 'x<newline>P2PFORGED' is refused with E
 	p2pmem_test private /dev/p2pmem0 "$(printf 'x\nP2PFORGED')"
 refute "... and that name cannot forge a kernel log line" dmesg_starts P2PFORGED
 check "... it is logged escaped" dmesg_has 'x\\nP2PFORGED'
+# The PTEs' and PMDs' cache type and size come from the module's debugfs
+# test aid.
+mount -t debugfs none /sys/kernel/debug 2>/dev/null
 # 2 MiB mappings (issue 13); O_DIRECT into them where the NVMe reaches the BAR.
 if [ $P2P_DATA = yes ]; then
 	p2pmem_test huge /dev/p2pmem0 $URING_FIXED "$NV"
