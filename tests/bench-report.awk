@@ -93,12 +93,14 @@ function counter(wl, c, l,    r, lo, hi, n) {
 	# Only p2pmem's own counters must not move.
 	# Except how many pages a cold pool's faults zeroed: that is a race
 	# with the background zeroing, shown, not required to be stable.
-	# And, on the kernel backend, how p2pmem's O_DIRECT buffer is laid
-	# out: its pages come from the p2pdma core's genpool, like the allocate
-	# file's, and its address from the mm (no 2 MiB alignment there, so
-	# 64 KiB fault-around windows fall 64 or 65 to 4 MiB).
+	# And, on the kernel backend, where p2pmem's mappings land: their
+	# pages come from the p2pdma core's genpool, like the allocate file's
+	# (contiguity: NVMe requests), and their addresses from the mm with
+	# no alignment of p2pmem's, so the 64 KiB fault-around windows fall
+	# 1024 or 1025 to 64 MiB, 64 or 65 to 4 MiB.
 	if (l == "p2pmem" && !(wl ~ /^cold-/ && c == "pages-zeroed-at-fault") &&
-	    !(backend == "kernel" && wl ~ /^dio/) && !((wl, c) in varied)) {
+	    !(backend == "kernel" && (wl ~ /^dio/ || c == "minor-faults")) &&
+	    !((wl, c) in varied)) {
 		varied[wl, c] = 1
 		varies = varies " " wl "/" c "/" l
 	}
@@ -151,7 +153,7 @@ END {
 	printf "# in the allocate and anon RAM columns, * is where the kernel put the pages: THP,\n"
 	printf "# physically contiguous pages make fewer NVMe requests; a cold pool's\n"
 	printf "# pages-zeroed-at-fault races the background zeroing; on the kernel backend\n"
-	printf "# p2pmem's O_DIRECT buffer is laid out by the kernel too)\n"
+	printf "# the kernel places p2pmem's mappings too: faults and O_DIRECT counters)\n"
 	g = "# %-44s %-14s %-14s %-14s"
 	row(g, "workload counter", "p2pmem", "allocate", "anon RAM")
 	for (i = 1; i <= nc; i++) {
