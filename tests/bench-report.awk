@@ -114,10 +114,10 @@ function row(fmt, a, b, c, d, e, f,    s) {
 }
 # Round 0 is a warm-up, left out: TCG translates the code a workload runs
 # the first time it runs, which made round 1 up to 8x slower.
+/^BENCH-INFO / { sub(/^BENCH-INFO /, ""); info[++ni] = $0; next }
 /^BENCH-ROUND / { r = $2 + 0; if (r > rounds) rounds = r; next }
 r == 0 { next }
 /^BENCH zero-pages / { next }
-/^BENCH-INFO / { sub(/^BENCH-INFO /, ""); info[++ni] = $0; next }
 /^BENCH / {
 	if (!($2 in unit)) { wls[++nwl] = $2; unit[$2] = $5 }
 	T[$2, $3, r] = $4
