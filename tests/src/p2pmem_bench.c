@@ -136,8 +136,8 @@ static unsigned long pages_not_zero(const volatile char *p, size_t len)
 }
 
 /*
- * mmap() 64 MiB of @target, touch every page, munmap(): three times, and
- * the faults of the first two.  A p2pmem node or anonymous RAM must read
+ * mmap() 64 MiB of @target, touch every page, munmap(): each step timed,
+ * and the faults of the first two counted.  A p2pmem node or anonymous RAM must read
  * zero; the kernel's allocate file does not zero what it hands out, so
  * there the count is only reported.  @wl names the workload: "" for
  * the warm pool (the guest waits for the background zeroing first),
@@ -228,8 +228,10 @@ static unsigned long sysfs_ul(const char *dev, const char *attr)
 	return v;
 }
 
-/* Until every page of @dev is back in its pool (released pages come back
- * from a work item on some kernels), 10 s at most. */
+/*
+ * Until every page of @dev is back in its pool (released pages come back
+ * from a work item on some kernels), 10 s at most.
+ */
 static void wait_all_free(const char *dev)
 {
 	unsigned long size = sysfs_ul(dev, "size");
