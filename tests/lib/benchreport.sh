@@ -4,7 +4,9 @@
 
 # zero_report ABI: from QEMU's trace of CPU writes into MMIO, the writes
 # into the NVMe CMB between each pair of the guest's marker writes
-# (p2pmem_bench zero, once per round): the zeroing of the pages it mapped.
+# (p2pmem_bench zero, once per round): the zeroing of its pages, by the
+# faults that map them (kernel backend) or by the background zeroing once
+# they are given back (native backend).
 # Their number and bytes, whether the bytes add up to those pages (so
 # nothing else was counted), and whether every round counted the same.
 zero_report() {
