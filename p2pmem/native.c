@@ -368,15 +368,29 @@ static void p2pmem_native_take_zeroed(struct p2pmem_dev *p2p,
 				      struct page **pages, unsigned long n,
 				      unsigned long *zeroed)
 {
-	unsigned long i;
+	unsigned long i = 0, len, first, k;
 
 	mutex_lock(&p2p->clean_lock);
-	for (i = 0; i < n; i++) {
-		if (!test_and_clear_bit(PHYS_PFN(page_to_phys(pages[i]) - p2p->phys),
-					p2p->dirty))
-			__set_bit(i, zeroed);
-		if (!((i + 1) % 1024))
-			cond_resched();
+	while (i < n) {
+		/*
+		 * A run of pages contiguous in the BAR (2 MiB runs, first-fit
+		 * runs) is one range of the bitmap: a clean range is marked
+		 * zeroed in one go instead of one atomic per page.
+		 */
+		first = PHYS_PFN(page_to_phys(pages[i]) - p2p->phys);
+		for (len = 1; i + len < n && len < P2PMEM_PMD_PAGES &&
+		     page_to_pfn(pages[i + len]) == page_to_pfn(pages[i]) + len;
+		     len++)
+			;
+		if (find_next_bit(p2p->dirty, first + len, first) >= first + len) {
+			bitmap_set(zeroed, i, len);
+		} else {
+			for (k = 0; k < len; k++)
+				if (!test_and_clear_bit(first + k, p2p->dirty))
+					__set_bit(i + k, zeroed);
+		}
+		i += len;
+		cond_resched();
 	}
 	mutex_unlock(&p2p->clean_lock);
 }

@@ -96,8 +96,8 @@ function counter(wl, c, l,    r, lo, hi, n) {
 	# And, on the kernel backend, where p2pmem's mappings land: their
 	# pages come from the p2pdma core's genpool, like the allocate file's
 	# (contiguity: NVMe requests), and their addresses from the mm with
-	# no alignment of p2pmem's, so the 64 KiB fault-around windows fall
-	# 1024 or 1025 to 64 MiB, 64 or 65 to 4 MiB.
+	# no alignment of p2pmem's, so the 2 MiB fault windows fall 32 or 33
+	# to 64 MiB, 2 or 3 to 4 MiB.
 	# And how the block layer cut the O_DIRECT writes: on 6.1 it merged
 	# one request of the 128 in some rounds (7.94 per write), for p2pmem
 	# and anonymous RAM alike.
@@ -173,10 +173,7 @@ END {
 	for (r = 1; r <= rounds; r++)
 		if (("mmap+touch", "minor-faults", "p2pmem", r) in C && C["mmap+touch", "minor-faults", "p2pmem", r] + 0 > fmax)
 			fmax = C["mmap+touch", "minor-faults", "p2pmem", r] + 0
-	if (backend != "native") {
-		printf "#   page faults to mmap + touch 64 MiB at most 64 (5.10, 6.1, 6.12): does not apply to the kernel backend (the p2pdma core's 4 KiB pages, fault-around): %s\n", fc
-		gf = "n/a"
-	} else if (fc == "n/a") {
+	if (fc == "n/a") {
 		printf "#   page faults to mmap + touch 64 MiB at most 64: no measurement: NOT met\n"
 		gf = "not-met"
 	} else {
