@@ -736,6 +736,20 @@ static void touch(volatile char *p, size_t len)
  */
 static const char *pte_cache(const void *p, char *out, size_t len);
 
+/* The device's backend ("native", "kernel"), without its newline. */
+static void read_backend(char *backend, size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/backend", sysdir);
+	f = fopen(path, "r");
+	if (!f || !fgets(backend, len, f))
+		exit(2);
+	fclose(f);
+	backend[strcspn(backend, "\n")] = 0;
+}
+
 /* Is the running kernel MAJOR.MINOR or later? */
 static int kernel_at_least(int major, int minor)
 {
@@ -751,19 +765,13 @@ static int huge(const char *dev, const char *uring, const char *nvme)
 {
 	const size_t len = 64 * MiB, H = 2 * MiB;
 	int fd = open_dev(dev), native, pmds, st;
-	char backend[32] = "", path[512];
+	char backend[32] = "";
 	char *p, *q, *r, *hole;
 	long before, faults;
 	size_t runs;
-	FILE *f;
 	pid_t pid;
 
-	snprintf(path, sizeof(path), "%s/backend", sysdir);
-	f = fopen(path, "r");
-	if (!f || !fgets(backend, sizeof(backend), f))
-		exit(2);
-	fclose(f);
-	backend[strcspn(backend, "\n")] = 0;
+	read_backend(backend, sizeof(backend));
 	native = !strcmp(backend, "native");
 	pmds = native && kernel_at_least(6, 5);
 	if (sysfs_num("available") < len) {
@@ -1534,18 +1542,12 @@ static int wc(const char *dev, const char *nvme)
 {
 	const size_t len = 4 * MiB + 3 * PG, H = 2 * MiB;
 	int fd = open_dev(dev), native, e, nfd, st;
-	char backend[32] = "", path[512], a[64], b[64], c[64];
+	char backend[32] = "", a[64], b[64], c[64];
 	char *p, *q, *ram;
 	long before, faults;
 	ssize_t n;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/backend", sysdir);
-	f = fopen(path, "r");
-	if (!f || !fgets(backend, sizeof(backend), f))
-		exit(2);
-	fclose(f);
-	backend[strcspn(backend, "\n")] = 0;
+	read_backend(backend, sizeof(backend));
 	native = !strcmp(backend, "native");
 
 	e = set_caching(fd, 7);
