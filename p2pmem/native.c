@@ -8,12 +8,12 @@
  * Pages
  *   A page is either in its pool or handed out.  Handing out gives the
  *   buffer one page reference and takes one pgmap->ref; the page is zero
- *   before its first PTE (zeroed in the background while it was free, see
- *   p2pmem_zero_work(), or else by p2pmem_buf_zero(), p2pmem/file.c);
- *   from then on the page is referenced by its buffer, by each PTE that
- *   maps it and by each GUP pin (a PMD takes no reference: the buffer's
- *   outlives every PMD, see p2pmem/compat.h).  When the last of those goes, the page
- *   goes back to the pool and the pgmap->ref is dropped: by the mm core's
+ *   before its first PTE or PMD (zeroed in the background while it was
+ *   free, see p2pmem_zero_work(), or else by p2pmem_buf_zero(),
+ *   p2pmem/file.c); from then on the page is referenced by its buffer, by
+ *   each PTE that maps it and by each GUP pin (a PMD takes no reference:
+ *   the buffer's outlives every PMD, see p2pmem/compat.h).  When the last
+ *   of those goes, the page goes back to the pool and the pgmap->ref is dropped: by the mm core's
  *   free callback (p2pmem_page_free() on 6.1+, the p2pdma core's own on the
  *   kernel backend), or, on kernels without such a callback (5.10), by
  *   p2pmem_drain_scan(), which finds released pages whose count is back to
