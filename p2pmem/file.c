@@ -13,8 +13,13 @@
  *     mappings then have the same.
  *
  * struct p2pmem_buf (one per successful mmap() call)
- *   - holds one page reference on each of its pages (the one the backend
- *     hands over) until its last VMA is gone.  This keeps MAP_SHARED
+ *   - reserves its pages at mmap() (so that mmap() still fails with
+ *     ENOMEM when there are not enough) as a few physically contiguous
+ *     runs, and claims them a 2 MiB window at a time, at the first fault
+ *     there: mmap() costs the same whatever its length, and the per-page
+ *     work is done by the faults, which touch the pages anyway.
+ *   - holds one page reference on each of its claimed pages until its
+ *     last VMA is gone.  This keeps MAP_SHARED
  *     semantics: after fork, MADV_DONTNEED or mremap every VMA still finds
  *     the same page at an offset.  The cost: a partial munmap frees nothing
  *     until the rest of that mmap() is unmapped too (VMA split/merge gives
@@ -26,13 +31,15 @@
  *
  * Locks
  *   live_sem (the core's, see p2pmem/core.c): read-held here while taking
- *     pages (mmap) and while zeroing and inserting PTEs or a PMD (fault;
- *     at most 2 MiB each).
- *   zero_lock (mutex, per buffer): its "zeroed" bitmap; taken inside
- *     live_sem in the fault handler, nothing nests inside it.
- *   buf_lock (mutex, per device): the buffer list and every buffer's page
- *     array, so that buffer release and revocation drop each page
- *     reference exactly once (the entry is cleared when it is dropped).
+ *     pages (mmap) and while claiming, zeroing and inserting PTEs or a PMD
+ *     (fault; at most 2 MiB each).
+ *   lock (mutex, per buffer): its "claimed" and "zeroed" bitmaps (which
+ *     are also read without it, see p2pmem_buf_ready()); taken inside
+ *     live_sem in the fault handler; only the backend's clean_lock nests
+ *     inside it (->take_zeroed()).
+ *   buf_lock (mutex, per device): the buffer list and whether each
+ *     buffer's pages are gone ("dropped"), so that buffer release and
+ *     revocation give each page back exactly once.
  *     Nests inside mmap_lock (vm_ops->close) and inside live_sem (a new
  *     buffer goes on the list before "live" can drop, so revocation sees
  *     it); live_sem is never taken with buf_lock held.
@@ -67,48 +74,152 @@ struct p2pmem_file {
 	bool mapped;		/* a mmap() of this file succeeded */
 };
 
+/*
+ * Physically contiguous pages of a buffer: pages [start, the next run's
+ * start) from @pfn on.
+ */
+struct p2pmem_run {
+	unsigned long pfn;
+	pgoff_t start;
+};
+
 struct p2pmem_buf {
 	struct kref kref;
 	struct p2pmem_dev *p2p;
 	struct list_head node;
 	unsigned long npages;
 	/*
-	 * pages[0 .. nhuge * P2PMEM_PMD_PAGES) are 2 MiB-aligned physical
+	 * Pages [0 .. nhuge * P2PMEM_PMD_PAGES) are 2 MiB-aligned physical
 	 * runs, one per P2PMEM_PMD_PAGES, which p2pmem_vm_pmd_fault() maps
-	 * with one PMD each; set at mmap() time, never changed.
+	 * with one PMD each.  The runs and nhuge are set by mmap(), never
+	 * changed after (@reserved counts the pages reserved so far, all of
+	 * them once mmap() succeeded).
 	 */
 	unsigned long nhuge;
+	struct p2pmem_run *runs;
+	unsigned long nruns, cap;
+	pgoff_t reserved;
 	/*
-	 * Pages not known to be zero when mmap() took them are zeroed just
-	 * before their first PTE or PMD; see p2pmem_buf_zero().  Bit i of
-	 * @zeroed is set once pages[i] holds zeros, by mmap() for those the
-	 * backend zeroed (->take_zeroed()) or by a fault (it lives in the same
-	 * allocation, after @pages).
+	 * Bit w of @claimed: the pages of window w (buffer pages
+	 * [w * P2PMEM_PMD_PAGES, (w + 1) * P2PMEM_PMD_PAGES)) are claimed,
+	 * i.e. hold the buffer's reference.  Bit i of @zeroed: page i is
+	 * claimed and holds zeros, known from the backend (->take_zeroed())
+	 * or zeroed by a fault.  Pages are zeroed before their first PTE or
+	 * PMD; see p2pmem_buf_ready().  @zeroed's words come first in one
+	 * allocation, then @claimed's.
 	 */
-	struct mutex zero_lock;
+	struct mutex lock;
 	unsigned long *zeroed;
-	struct page *pages[];
+	unsigned long *claimed;
+	bool dropped;		/* pages given back; under p2p->buf_lock */
 };
 
-/* Pages dropped between two chances for other tasks to run. */
-#define P2PMEM_PUT_BATCH	1024
+/* The run that holds buffer page @pgoff: the last one starting at or before it. */
+static unsigned long p2pmem_buf_run(const struct p2pmem_buf *buf, pgoff_t pgoff)
+{
+	unsigned long lo = 0, hi = buf->nruns, mid;
+
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (buf->runs[mid].start <= pgoff)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct page *p2pmem_buf_page(const struct p2pmem_buf *buf, pgoff_t pgoff)
+{
+	const struct p2pmem_run *run = &buf->runs[p2pmem_buf_run(buf, pgoff)];
+
+	return pfn_to_page(run->pfn + (pgoff - run->start));
+}
 
 /*
- * Drop the references in @pages[0..n) and clear the entries.  A buffer can
- * be the size of the BAR, so this yields now and then (all callers may
- * sleep).
+ * The physically contiguous piece of buffer pages [pos, end) that starts
+ * at @pos: its first pfn, and its length (returned; 0 when pos >= end).
  */
-static void p2pmem_put_pages(struct p2pmem_dev *p2p, struct page **pages,
-			     unsigned long n)
+static unsigned long p2pmem_buf_piece(const struct p2pmem_buf *buf,
+				      pgoff_t pos, pgoff_t end,
+				      unsigned long *pfn)
 {
-	unsigned long i;
+	unsigned long r;
+	pgoff_t stop;
 
-	for (i = 0; i < n; i++) {
-		if (pages[i])
-			p2p->backend->put_page(p2p, pages[i]);
-		pages[i] = NULL;
-		if (!((i + 1) % P2PMEM_PUT_BATCH))
-			cond_resched();
+	if (pos >= end)
+		return 0;
+	r = p2pmem_buf_run(buf, pos);
+	stop = r + 1 < buf->nruns ? buf->runs[r + 1].start : buf->reserved;
+	*pfn = buf->runs[r].pfn + (pos - buf->runs[r].start);
+	return min(stop, end) - pos;
+}
+
+/* Buffer pages [pos, end), one physically contiguous piece at a time. */
+#define p2pmem_for_each_piece(buf, pos, end, pfn, n)			\
+	for (; ((n) = p2pmem_buf_piece(buf, pos, end, &(pfn))); (pos) += (n))
+
+/*
+ * Append @n pages from @pfn on, just reserved, to the buffer's runs; on
+ * failure (no memory for a longer array) give them back.  A run that goes
+ * on where the last one ends extends it, so a pool handing out its pages
+ * in order gives one run however long the buffer is.
+ */
+static int p2pmem_buf_add(struct p2pmem_buf *buf, unsigned long pfn,
+			  unsigned long n)
+{
+	struct p2pmem_run *last = buf->nruns ? &buf->runs[buf->nruns - 1] : NULL;
+	struct p2pmem_run *runs;
+
+	if (last && last->pfn + (buf->reserved - last->start) == pfn)
+		goto done;
+	if (buf->nruns == buf->cap) {
+		/* Doubling: a fragmented pool costs O(pages) copies in all. */
+		runs = kvmalloc_array(buf->cap * 2, sizeof(*runs), GFP_KERNEL);
+		if (!runs) {
+			buf->p2p->backend->give_back(buf->p2p, pfn, n);
+			return -ENOMEM;
+		}
+		memcpy(runs, buf->runs, buf->nruns * sizeof(*runs));
+		kvfree(buf->runs);
+		buf->runs = runs;
+		buf->cap *= 2;
+	}
+	buf->runs[buf->nruns].pfn = pfn;
+	buf->runs[buf->nruns].start = buf->reserved;
+	buf->nruns++;
+done:
+	buf->reserved += n;
+	return 0;
+}
+
+/*
+ * Give every page of @buf back, once: those of claimed windows by dropping
+ * the buffer's reference on each, the others as the reserved runs they
+ * are.  A buffer can be the size of the BAR, so this yields after each
+ * window (all callers may sleep).
+ */
+static void p2pmem_buf_drop(struct p2pmem_buf *buf)
+{
+	const struct p2pmem_backend *be = buf->p2p->backend;
+	unsigned long w, pfn, n, k;
+	pgoff_t pos = 0, end;
+
+	lockdep_assert_held(&buf->p2p->buf_lock);
+	if (buf->dropped)
+		return;
+	buf->dropped = true;
+	for (w = 0; pos < buf->reserved; w++) {
+		end = min_t(pgoff_t, pos + P2PMEM_PMD_PAGES, buf->reserved);
+		p2pmem_for_each_piece(buf, pos, end, pfn, n) {
+			if (!test_bit(w, buf->claimed)) {
+				be->give_back(buf->p2p, pfn, n);
+				continue;
+			}
+			for (k = 0; k < n; k++)
+				be->put_page(buf->p2p, pfn_to_page(pfn + k));
+		}
+		cond_resched();
 	}
 }
 
@@ -122,32 +233,35 @@ static void p2pmem_put_pages(struct p2pmem_dev *p2p, struct page **pages,
 #define P2PMEM_TAKE_BATCH	512
 
 /*
- * Fill @pages from the pool, all of them or none.  First, where the backend
- * can give them, 2 MiB-aligned runs for each whole 2 MiB of the buffer from
- * its start (the mapping starts 2 MiB-aligned, see p2pmem_fops), in one
- * sweep of the pool, until it has none left: *@nhuge says how many.  Then
- * long contiguous runs (fewer DMA segments): a first-fit search for the rest,
- * then for halves of it, at most P2PMEM_TAKE_SCANS searches in all.  What
- * is still missing then comes from one sweep of the pool in address order,
- * one page at a time, which costs one pass however fragmented the pool is
- * (halving down to single pages, each a first-fit search from the start,
- * was quadratic).  Pages that are adjacent in the pool stay adjacent in
- * the buffer, so the sweep still gives runs where there are any.
+ * Reserve the buffer's pages, all of them or none.  First, where the
+ * backend can give them, 2 MiB-aligned runs for each whole 2 MiB of the
+ * buffer from its start (the mapping starts 2 MiB-aligned, see
+ * p2pmem_fops), in one sweep of the pool, until it has none left: nhuge
+ * says how many.  Then long contiguous runs (fewer DMA segments): a
+ * first-fit search for the rest, then for halves of it, at most
+ * P2PMEM_TAKE_SCANS searches in all.  What is still missing then comes
+ * from one sweep of the pool in address order, one page at a time, which
+ * costs one pass however fragmented the pool is (halving down to single
+ * pages, each a first-fit search from the start, was quadratic).  Pages
+ * that are adjacent in the pool stay adjacent in the buffer, so the sweep
+ * still gives runs where there are any.  Nothing here touches a page or
+ * its struct page: on a pool that is not fragmented this costs a few
+ * bitmap searches, whatever the length.
  *
  * Without @huge (write-combining buffers, see p2pmem_mmap_locked()) it
- * takes no 2 MiB-aligned runs, and *@nhuge is 0.
+ * takes no 2 MiB-aligned runs, and nhuge is 0.
  *
  * The caller holds mmap_lock and live_sem: this does no I/O to the BAR,
- * and a fatal signal ends it (-EINTR) with everything given back.
+ * and a fatal signal ends it (-EINTR).  On failure the caller gives back
+ * what was reserved (p2pmem_buf_drop()).
  */
-static int p2pmem_take_pages(struct p2pmem_dev *p2p, unsigned long npages,
-			     struct page **pages, bool huge,
-			     unsigned long *nhuge)
+static int p2pmem_take_pages(struct p2pmem_buf *buf, bool huge)
 {
+	struct p2pmem_dev *p2p = buf->p2p;
 	const struct p2pmem_backend *be = p2p->backend;
-	unsigned long done = 0, run, cursor = 0, runs = 0;
+	unsigned long npages = buf->npages, run, pfn, cursor = 0, runs = 0;
 	unsigned int scans = 0;
-	int ret = -ENOMEM;
+	int ret;
 
 	/*
 	 * Not mmap_assert_locked(): with CONFIG_DEBUG_VM its VM_BUG_ON_MM()
@@ -159,46 +273,46 @@ static int p2pmem_take_pages(struct p2pmem_dev *p2p, unsigned long npages,
 	/* Not enough free at all: say so without searching. */
 	if (p2pmem_avail(p2p) >> PAGE_SHIFT < npages)
 		return -ENOMEM;
-	while (huge && be->take_pmd && npages - done >= P2PMEM_PMD_PAGES &&
-	       be->take_pmd(p2p, &cursor, pages + done)) {
-		done += P2PMEM_PMD_PAGES;
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			goto fail;
-		}
+	while (huge && be->take_pmd &&
+	       npages - buf->reserved >= P2PMEM_PMD_PAGES &&
+	       be->take_pmd(p2p, &cursor, &pfn)) {
+		ret = p2pmem_buf_add(buf, pfn, P2PMEM_PMD_PAGES);
+		if (ret)
+			return ret;
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		cond_resched();
 	}
-	*nhuge = done / P2PMEM_PMD_PAGES;
+	buf->nhuge = buf->reserved / P2PMEM_PMD_PAGES;
 	cursor = 0;
-	run = npages - done;
-	while (done < npages && run && scans < P2PMEM_TAKE_SCANS) {
+	run = npages - buf->reserved;
+	while (buf->reserved < npages && run && scans < P2PMEM_TAKE_SCANS) {
 		scans++;
-		if (be->take_run(p2p, run, pages + done)) {
-			done += run;
+		if (be->take_run(p2p, run, &pfn)) {
+			ret = p2pmem_buf_add(buf, pfn, run);
+			if (ret)
+				return ret;
 			runs++;
-			run = min(run, npages - done);
+			run = min(run, npages - buf->reserved);
 		} else {
 			run /= 2;
 		}
 	}
 	dev_dbg(&p2p->dev, "took %lu pages: %lu 2 MiB runs, %lu runs in %u first-fit searches, %lu pages in one sweep\n",
-		npages, *nhuge, runs, scans, npages - done);
-	while (done < npages) {
-		if (!be->take_next(p2p, &cursor, pages + done))
-			goto fail;
-		if (++done % P2PMEM_TAKE_BATCH)
+		npages, buf->nhuge, runs, scans, npages - buf->reserved);
+	while (buf->reserved < npages) {
+		if (!be->take_next(p2p, &cursor, &pfn))
+			return -ENOMEM;
+		ret = p2pmem_buf_add(buf, pfn, 1);
+		if (ret)
+			return ret;
+		if (buf->reserved % P2PMEM_TAKE_BATCH)
 			continue;
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			goto fail;
-		}
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		cond_resched();
 	}
 	return 0;
-
-fail:
-	p2pmem_put_pages(p2p, pages, done);
-	return ret;
 }
 
 /*
@@ -251,51 +365,91 @@ bool p2pmem_zero_flush(struct page *page)
 }
 
 /*
- * Zero the pages [first, end) of @buf that were not zeroed yet.  Every
- * page is zeroed once per buffer, whoever had it before (on the kernel
- * backend possibly another driver), unless the backend handed it out
- * known to be zero (->take_zeroed(): the native backend zeroes free pages
- * in the background), and before any PTE or PMD maps it: the fault
- * handlers are the only places those are made, and GUP, O_DIRECT, RDMA
- * registration and fork all reach the pages through them or through what
- * they made.  So mmap() itself does no zeroing, and each fault zeroes at
- * most its window (one 2 MiB, see p2pmem_fault_window()), under the
- * mmap_lock (read; the VMA lock alone for a PMD fault on 6.12) the fault
- * holds anyway and under live_sem
- * (read), which teardown therefore waits on for at most that, less if a
- * fatal signal ends it.  zero_lock makes a racing fault on the same pages
- * wait for the zeroing instead of mapping a page whose zeroing could still
- * land after the user's first store.  A page is marked zeroed only once
- * its zeros are known to be in the BAR; returns false if any page of the
- * range is not (a fatal signal, or the device dropped the writes).
+ * Claim window @w's pages (buffer pages [w * P2PMEM_PMD_PAGES, ...), at
+ * most P2PMEM_PMD_PAGES): give each the buffer's reference, then ask the
+ * backend which of them hold zeros.  Once per window.
  */
-static bool p2pmem_buf_zero(struct p2pmem_buf *buf, pgoff_t first,
-			    pgoff_t end)
+static void p2pmem_buf_claim(struct p2pmem_buf *buf, unsigned long w)
+{
+	const struct p2pmem_backend *be = buf->p2p->backend;
+	pgoff_t first = w * P2PMEM_PMD_PAGES, pos = first;
+	pgoff_t end = min_t(pgoff_t, first + P2PMEM_PMD_PAGES, buf->npages);
+	unsigned long pfn, n, k;
+
+	lockdep_assert_held(&buf->lock);
+	if (test_bit(w, buf->claimed))
+		return;
+	p2pmem_for_each_piece(buf, pos, end, pfn, n)
+		for (k = 0; k < n; k++)
+			p2pmem_page_claim(pfn_to_page(pfn + k));
+	/*
+	 * The counts are set before any of the window's "zeroed" bits, which
+	 * lock-free readers take as "claimed" too: pairs with the smp_rmb()
+	 * in p2pmem_buf_ready().
+	 */
+	smp_wmb();
+	pos = first;
+	if (be->take_zeroed)
+		p2pmem_for_each_piece(buf, pos, end, pfn, n)
+			be->take_zeroed(buf->p2p, pfn, n, buf->zeroed, pos);
+	/* Read by p2pmem_buf_drop(), once no fault can come any more. */
+	set_bit(w, buf->claimed);
+}
+
+/*
+ * Make the pages [first, end) of @buf ready to map: claimed (a window at a
+ * time, see p2pmem_buf_claim()) and zeroed.  Every page is zeroed once per
+ * buffer, whoever had it before (on the kernel backend possibly another
+ * driver), unless the backend knows it holds zeros (->take_zeroed(): the
+ * native backend zeroes free and reserved pages in the background), and
+ * before any PTE or PMD maps it: the fault handlers are the only places
+ * those are made, and GUP, O_DIRECT, RDMA registration and fork all reach
+ * the pages through them or through what they made.  So mmap() itself
+ * does no per-page work, and each fault claims and zeroes at most its
+ * window (one 2 MiB of addresses, see p2pmem_fault_window(), in at most
+ * two of the buffer's windows), under the mmap_lock (read; the VMA lock
+ * alone for a PMD fault on 6.12) the fault holds anyway and under
+ * live_sem (read), which teardown therefore waits on for at most that,
+ * less if a fatal signal ends it.  buf->lock makes a racing fault on the
+ * same pages wait for the claim and the zeroing instead of mapping a page
+ * whose zeroing could still land after the user's first store.  A page is
+ * marked zeroed only once it is claimed and its zeros are known to be in
+ * the BAR; returns false if any page of the range is not (a fatal signal,
+ * or the device dropped the writes).
+ */
+static bool p2pmem_buf_ready(struct p2pmem_buf *buf, pgoff_t first,
+			     pgoff_t end)
 {
 	pgoff_t i = first, batch[P2PMEM_ZERO_BATCH];
-	unsigned long n = 0, k, j;
+	unsigned long n = 0, k, j, w;
 	bool ok = true;
 
 	lockdep_assert_held(&buf->p2p->live_sem);
 	/*
 	 * Already zeroed (the common case once a window was touched): no
 	 * need to wait behind another fault zeroing another window.  A bit
-	 * is set only after its page's zeros are in the BAR.
+	 * is set only after its page was claimed and its zeros are in the
+	 * BAR.
 	 */
-	if (find_next_zero_bit(buf->zeroed, end, first) >= end)
+	if (find_next_zero_bit(buf->zeroed, end, first) >= end) {
+		/* See p2pmem_buf_claim(): the page counts after the bits. */
+		smp_rmb();
 		return true;
-	if (mutex_lock_killable(&buf->zero_lock))
+	}
+	if (mutex_lock_killable(&buf->lock))
 		return false;
+	for (w = first / P2PMEM_PMD_PAGES; w <= (end - 1) / P2PMEM_PMD_PAGES; w++)
+		p2pmem_buf_claim(buf, w);
 	while (ok && i < end) {
 		for (k = 0; k < P2PMEM_ZERO_BATCH && i < end; i++) {
 			if (test_bit(i, buf->zeroed))
 				continue;
-			p2pmem_zero_page(buf->pages[i]);
+			p2pmem_zero_page(p2pmem_buf_page(buf, i));
 			batch[k++] = i;
 		}
 		if (!k)
 			break;
-		ok = p2pmem_zero_flush(buf->pages[batch[k - 1]]);
+		ok = p2pmem_zero_flush(p2pmem_buf_page(buf, batch[k - 1]));
 		/* Lock-free readers (above) test them: atomic stores. */
 		if (ok)
 			for (j = 0; j < k; j++)
@@ -305,7 +459,7 @@ static bool p2pmem_buf_zero(struct p2pmem_buf *buf, pgoff_t first,
 			ok = false;
 		cond_resched();
 	}
-	mutex_unlock(&buf->zero_lock);
+	mutex_unlock(&buf->lock);
 	if (n)
 		dev_dbg(&buf->p2p->dev, "a fault zeroed %lu pages\n", n);
 	if (!ok && !fatal_signal_pending(current))
@@ -315,46 +469,60 @@ static bool p2pmem_buf_zero(struct p2pmem_buf *buf, pgoff_t first,
 
 /* ---- buffers ------------------------------------------------------------ */
 
+/* Runs a buffer starts with: one, or a few, on a pool not fragmented. */
+#define P2PMEM_RUNS_FIRST	16
+
+static void p2pmem_buf_free(struct p2pmem_buf *buf)
+{
+	kvfree(buf->runs);
+	kvfree(buf->zeroed);
+	kfree(buf);
+}
+
 static struct p2pmem_buf *p2pmem_buf_create(struct p2pmem_dev *p2p,
 					    unsigned long npages, bool huge)
 {
+	unsigned long nwin = DIV_ROUND_UP(npages, P2PMEM_PMD_PAGES);
 	struct p2pmem_buf *buf;
 	int ret = -ENODEV;
 
-	/* The "zeroed" bitmap's words go in pointer-sized slots after pages[]. */
-	BUILD_BUG_ON(sizeof(struct page *) != sizeof(unsigned long));
-	buf = kvzalloc(struct_size(buf, pages, npages + BITS_TO_LONGS(npages)),
-		       GFP_KERNEL);
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
-
 	kref_init(&buf->kref);
 	buf->p2p = p2p;
 	buf->npages = npages;
-	mutex_init(&buf->zero_lock);
-	buf->zeroed = (unsigned long *)(buf->pages + npages);
+	mutex_init(&buf->lock);
+	buf->cap = P2PMEM_RUNS_FIRST;
+	buf->runs = kvmalloc_array(buf->cap, sizeof(*buf->runs), GFP_KERNEL);
+	buf->zeroed = kvcalloc(BITS_TO_LONGS(npages) + BITS_TO_LONGS(nwin),
+			       sizeof(unsigned long), GFP_KERNEL);
+	if (!buf->runs || !buf->zeroed) {
+		p2pmem_buf_free(buf);
+		return ERR_PTR(-ENOMEM);
+	}
+	buf->claimed = buf->zeroed + BITS_TO_LONGS(npages);
 
 	/*
 	 * On the list before "live" can drop: a buffer revocation missed
-	 * would keep its pages past teardown.  Taking pages is bounded (see
-	 * p2pmem_take_pages()), and so is asking the backend which pages
-	 * it already zeroed; the others are zeroed at their first fault.
+	 * would keep its pages past teardown.  Reserving pages is bounded
+	 * (see p2pmem_take_pages()); they are claimed and zeroed at their
+	 * first fault.
 	 */
 	down_read(&p2p->live_sem);
 	if (p2p->live)
-		ret = p2pmem_take_pages(p2p, npages, buf->pages, huge,
-					&buf->nhuge);
-	if (!ret && p2p->backend->take_zeroed)
-		p2p->backend->take_zeroed(p2p, buf->pages, npages, buf->zeroed);
-	if (!ret) {
-		get_device(&p2p->dev);
-		mutex_lock(&p2p->buf_lock);
+		ret = p2pmem_take_pages(buf, huge);
+	mutex_lock(&p2p->buf_lock);
+	if (!ret)
 		list_add(&buf->node, &p2p->bufs);
-		mutex_unlock(&p2p->buf_lock);
-	}
+	else
+		p2pmem_buf_drop(buf);
+	mutex_unlock(&p2p->buf_lock);
+	if (!ret)
+		get_device(&p2p->dev);
 	up_read(&p2p->live_sem);
 	if (ret) {
-		kvfree(buf);
+		p2pmem_buf_free(buf);
 		return ERR_PTR(ret);
 	}
 	return buf;
@@ -367,20 +535,20 @@ static void p2pmem_buf_release(struct kref *kref)
 
 	mutex_lock(&p2p->buf_lock);
 	list_del(&buf->node);
-	p2pmem_put_pages(p2p, buf->pages, buf->npages);
+	p2pmem_buf_drop(buf);
 	mutex_unlock(&p2p->buf_lock);
 	put_device(&p2p->dev);
-	kvfree(buf);
+	p2pmem_buf_free(buf);
 }
 
-/* Teardown step 3 (see p2pmem/core.c): drop every buffer's pages. */
+/* Teardown step 3 (see p2pmem/core.c): give back every buffer's pages. */
 void p2pmem_revoke_bufs(struct p2pmem_dev *p2p)
 {
 	struct p2pmem_buf *buf;
 
 	mutex_lock(&p2p->buf_lock);
 	list_for_each_entry(buf, &p2p->bufs, node)
-		p2pmem_put_pages(p2p, buf->pages, buf->npages);
+		p2pmem_buf_drop(buf);
 	mutex_unlock(&p2p->buf_lock);
 }
 
@@ -435,7 +603,7 @@ static void p2pmem_fault_around(struct vm_fault *vmf, struct p2pmem_buf *buf,
 			continue;
 		if (vm_insert_page(vma, vma->vm_start +
 				   ((pgoff - vma->vm_pgoff) << PAGE_SHIFT),
-				   buf->pages[pgoff]) == -EFAULT)
+				   p2pmem_buf_page(buf, pgoff)) == -EFAULT)
 			break;
 	}
 }
@@ -461,9 +629,9 @@ static vm_fault_t p2pmem_vm_fault(struct vm_fault *vmf)
 	 * drops, and by buffer release, which needs this VMA gone.
 	 */
 	down_read(&p2p->live_sem);
-	if (p2p->live && p2pmem_buf_zero(buf, first, end)) {
+	if (p2p->live && p2pmem_buf_ready(buf, first, end)) {
 		ret = vmf_insert_page(vmf->vma, vmf->address,
-				      buf->pages[vmf->pgoff]);
+				      p2pmem_buf_page(buf, vmf->pgoff));
 		if (ret == VM_FAULT_NOPAGE)
 			p2pmem_fault_around(vmf, buf, first, end);
 	}
@@ -482,8 +650,8 @@ static vm_fault_t p2pmem_vm_fault(struct vm_fault *vmf)
  * PR_SET_THP_DISABLE), so the same 2 MiB may be mapped either way over
  * time, always with the same pages.  The PMD holds no page references
  * (p2pmem/compat.h): the buffer's keep the pages until revocation, which
- * zaps the PMD first.  Zeroing is as for any fault (p2pmem_buf_zero()),
- * 2 MiB at most.
+ * zaps the PMD first.  Claiming and zeroing are as for any fault
+ * (p2pmem_buf_ready()), 2 MiB at most.
  * A write-combining buffer has no such runs (nhuge is 0, see
  * p2pmem_mmap_locked()), so all of it falls back.
  */
@@ -501,7 +669,7 @@ static vm_fault_t __maybe_unused p2pmem_vm_pmd_fault(struct vm_fault *vmf)
 	    first / P2PMEM_PMD_PAGES >= buf->nhuge)
 		return VM_FAULT_FALLBACK;
 	down_read(&p2p->live_sem);
-	if (p2p->live && p2pmem_buf_zero(buf, first, first + P2PMEM_PMD_PAGES)) {
+	if (p2p->live && p2pmem_buf_ready(buf, first, first + P2PMEM_PMD_PAGES)) {
 		pmd_t pmd = READ_ONCE(*vmf->pmd);
 
 		/*
@@ -513,7 +681,7 @@ static vm_fault_t __maybe_unused p2pmem_vm_pmd_fault(struct vm_fault *vmf)
 		if (pmd_present(pmd) && !pmd_leaf(pmd))
 			ret = VM_FAULT_FALLBACK;
 		else
-			ret = p2pmem_compat_insert_pmd(vmf, buf->pages[first],
+			ret = p2pmem_compat_insert_pmd(vmf, p2pmem_buf_page(buf, first),
 						       vmf->flags & FAULT_FLAG_WRITE);
 	}
 	up_read(&p2p->live_sem);

@@ -52,9 +52,18 @@ struct vfsmount;
 /*
  * Where a device's pages come from.  The core owns mapping, zeroing and the
  * per-buffer references; a backend only makes the range allocatable and
- * hands out pages.  Every page a backend hands out carries exactly one
- * reference, owned by the caller; dropping the last reference to it (with
- * put_page(), by whoever holds it last) gives it back to the backend.
+ * hands out pages, in two steps:
+ *   - reserved: ->take_run(), ->take_pmd() and ->take_next() take pages out
+ *     of the pool (they no longer count in "available") and give each one
+ *     pgmap reference, but leave the page itself alone, which costs the
+ *     same for one page or 512 (mmap() reserves a whole buffer).  A
+ *     reserved page goes back with ->give_back();
+ *   - claimed: before it first maps a page, the core gives it the one page
+ *     reference it owns (p2pmem_page_claim(), p2pmem/compat.h), and asks
+ *     ->take_zeroed() whether it holds zeros.  Dropping the last reference
+ *     to a claimed page (with put_page(), by whoever holds it last) gives
+ *     it back to the backend.
+ * Pages are named by pfn: every backend's pages have a memmap.
  */
 struct p2pmem_backend {
 	const char *name;		/* shown in sysfs "backend" */
@@ -80,45 +89,52 @@ struct p2pmem_backend {
 	 */
 	bool shared_pool;
 	/*
-	 * Take @n physically contiguous pages, or nothing and return false.
-	 * May scan the whole pool: the core calls it a bounded number of
-	 * times per buffer (see p2pmem_take_pages()).
+	 * Reserve @n physically contiguous pages, the first at *@pfn, or
+	 * nothing and return false.  May scan the whole pool: the core calls
+	 * it a bounded number of times per buffer (see p2pmem_take_pages()).
 	 */
 	bool (*take_run)(struct p2pmem_dev *p2p, unsigned long n,
-			 struct page **pages);
+			 unsigned long *pfn);
 	/*
 	 * Optional, for backends that can give physically contiguous 2 MiB
 	 * (mapped by one PMD where the kernel allows, and fewer DMA
-	 * segments everywhere): take the
-	 * P2PMEM_PMD_PAGES pages of the first free PMD_SIZE-aligned physical
-	 * run at or after *@cursor (as for ->take_next()), and move *@cursor
-	 * past it; false when there is none there.  One sweep of the pool
-	 * however many runs are taken.
+	 * segments everywhere): reserve the P2PMEM_PMD_PAGES pages of the
+	 * first free PMD_SIZE-aligned physical run at or after *@cursor (as
+	 * for ->take_next()), the first at *@pfn, and move *@cursor past it;
+	 * false when there is none there.  One sweep of the pool however
+	 * many runs are taken.
 	 */
 	bool (*take_pmd)(struct p2pmem_dev *p2p, unsigned long *cursor,
-			 struct page **pages);
+			 unsigned long *pfn);
 	/*
-	 * Take one page, the first free one at or after *@cursor (an index
+	 * Reserve one page, the first free one at or after *@cursor (an index
 	 * private to the backend, 0 for the pool's start), and move *@cursor
 	 * past it; false when there is none there.  Taking every page of a
 	 * pool this way costs one pass over it, however fragmented it is.
 	 */
 	bool (*take_next)(struct p2pmem_dev *p2p, unsigned long *cursor,
-			  struct page **page);
+			  unsigned long *pfn);
+	/* Return @n reserved pages from @pfn on, never claimed. */
+	void (*give_back)(struct p2pmem_dev *p2p, unsigned long pfn,
+			  unsigned long n);
 	/*
-	 * Optional: the backend zeroes free pages itself.  For each of
-	 * @pages[0..@n), just taken, set bit i of @zeroed if the page is known
-	 * to hold zeros; the caller zeroes the others before mapping them.
+	 * Optional: the backend zeroes free and reserved pages itself.  The
+	 * @n pages from @pfn on, just claimed, are about to be mapped: from
+	 * now on they are the caller's.  For each of them known to hold
+	 * zeros, set its bit in @zeroed (bit @bit for the first); the caller
+	 * zeroes the others before mapping them.
 	 */
-	void (*take_zeroed)(struct p2pmem_dev *p2p, struct page **pages,
-			    unsigned long n, unsigned long *zeroed);
-	/* Drop a reference taken by ->take_run(), ->take_pmd() or ->take_next(). */
+	void (*take_zeroed)(struct p2pmem_dev *p2p, unsigned long pfn,
+			    unsigned long n, unsigned long *zeroed,
+			    unsigned long bit);
+	/* Drop the reference the core gave a claimed page. */
 	void (*put_page)(struct p2pmem_dev *p2p, struct page *page);
 	/* Bytes nobody holds, for sysfs "available". */
 	size_t (*avail)(struct p2pmem_dev *p2p);
 	/*
-	 * Optional, with ->take_zeroed(): free bytes still to be zeroed in
-	 * the background, for sysfs "zero_pending".
+	 * Optional, with ->take_zeroed(): bytes not mapped yet (free, or
+	 * reserved and never claimed) still to be zeroed in the background,
+	 * for sysfs "zero_pending".
 	 */
 	size_t (*zero_pending)(struct p2pmem_dev *p2p);
 };
@@ -142,7 +158,7 @@ struct p2pmem_dev {
 	struct llist_head freed;	/* freed by the mm, not yet back */
 	struct mutex drain_lock;	/* one scan of the two above at a time */
 	struct delayed_work drain_work;
-	/* free pages not known to hold zeros, one bit a page (native.c) */
+	/* unmapped pages not known to hold zeros, one bit a page (native.c) */
 	unsigned long *dirty;
 	struct mutex clean_lock;	/* zeroing them vs. handing them out */
 	struct delayed_work zero_work;

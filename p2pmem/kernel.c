@@ -9,8 +9,11 @@
  *
  *   - a free page sits in the device's pool; on 6.15+ its refcount is 0,
  *     before that the mm core parks it at 1;
- *   - taking it gives it a refcount of 1 (set on 0-based kernels, see
- *     p2pmem_page_claim()) and one pgmap reference;
+ *   - reserving it takes it out of the pool with one pgmap reference, and
+ *     a reserved page goes back to the pool as pci_free_p2pmem() would
+ *     put it (p2pmem_kernel_give_back());
+ *   - the core claims it before mapping it, which gives it a refcount
+ *     of 1 (set on 0-based kernels, see p2pmem_page_claim());
  *   - when its last reference goes, the core calls the p2pdma core's own
  *     free callback, which returns it to the pool and drops that pgmap
  *     reference.
@@ -161,23 +164,27 @@ static void p2pmem_kernel_remove_memory(struct p2pmem_dev *p2p)
 {
 }
 
+static struct percpu_ref *p2pmem_kernel_ref(unsigned long pfn)
+{
+	return p2pmem_compat_pgmap_ref(p2pmem_compat_page_pgmap(pfn_to_page(pfn)));
+}
+
 static bool p2pmem_kernel_take_run(struct p2pmem_dev *p2p, unsigned long n,
-				   struct page **pages)
+				   unsigned long *pfn)
 {
 	struct percpu_ref *ref;
-	unsigned long i;
 	void *addr;
 
-	/* Holds one pgmap reference for the whole run until the loop ends. */
+	/*
+	 * Holds one pgmap reference for the whole run; the core's free
+	 * callback drops one per page, so each page gets its own.
+	 */
 	addr = pci_alloc_p2pmem(p2p->pdev, n << PAGE_SHIFT);
 	if (!addr)
 		return false;
-	ref = p2pmem_compat_pgmap_ref(p2pmem_compat_page_pgmap(virt_to_page(addr)));
-	for (i = 0; i < n; i++) {
-		pages[i] = virt_to_page(addr + (i << PAGE_SHIFT));
-		p2pmem_page_claim(pages[i]);
-		percpu_ref_get(ref);
-	}
+	*pfn = PHYS_PFN(virt_to_phys(addr));
+	ref = p2pmem_kernel_ref(*pfn);
+	percpu_ref_get_many(ref, n);
 	percpu_ref_put(ref);
 	return true;
 }
@@ -197,7 +204,7 @@ static bool p2pmem_kernel_take_run(struct p2pmem_dev *p2p, unsigned long n,
  * the pagemap is live.
  */
 static bool p2pmem_kernel_take_next(struct p2pmem_dev *p2p,
-				    unsigned long *cursor, struct page **page)
+				    unsigned long *cursor, unsigned long *pfn)
 {
 	struct percpu_ref *ref;
 	unsigned long addr;
@@ -211,10 +218,24 @@ static bool p2pmem_kernel_take_next(struct p2pmem_dev *p2p,
 		gen_pool_free(p2p->kernel_pool, addr, PAGE_SIZE);
 		return false;
 	}
-	*cursor = PHYS_PFN(virt_to_phys((void *)addr) - p2p->phys) + 1;
-	*page = virt_to_page((void *)addr);
-	p2pmem_page_claim(*page);
+	*pfn = PHYS_PFN(virt_to_phys((void *)addr));
+	*cursor = *pfn - PHYS_PFN(p2p->phys) + 1;
 	return true;
+}
+
+/*
+ * Reserved pages nobody claimed: back to the core's pool (at the kernel
+ * address it keeps them by), then their pgmap references, as the core's
+ * free callback does for each claimed page.
+ */
+static void p2pmem_kernel_give_back(struct p2pmem_dev *p2p, unsigned long pfn,
+				    unsigned long n)
+{
+	struct percpu_ref *ref = p2pmem_kernel_ref(pfn);
+
+	gen_pool_free(p2p->kernel_pool, (unsigned long)page_address(pfn_to_page(pfn)),
+		      n << PAGE_SHIFT);
+	percpu_ref_put_many(ref, n);
 }
 
 /* The kernel's free callback returns the page once its count drops to 0. */
@@ -238,6 +259,7 @@ const struct p2pmem_backend p2pmem_kernel_backend = {
 	.remove_memory = p2pmem_kernel_remove_memory,
 	.take_run = p2pmem_kernel_take_run,
 	.take_next = p2pmem_kernel_take_next,
+	.give_back = p2pmem_kernel_give_back,
 	.put_page = p2pmem_kernel_put_page,
 	.avail = p2pmem_kernel_avail,
 };
@@ -250,6 +272,7 @@ const struct p2pmem_backend p2pmem_kernel_adopted_backend = {
 	.remove_memory = p2pmem_kernel_remove_memory,
 	.take_run = p2pmem_kernel_take_run,
 	.take_next = p2pmem_kernel_take_next,
+	.give_back = p2pmem_kernel_give_back,
 	.put_page = p2pmem_kernel_put_page,
 	.avail = p2pmem_kernel_avail,
 };

@@ -6,20 +6,23 @@
  * pagemap).  The core reaches it through p2pmem_native_backend only.
  *
  * Pages
- *   A page is either in its pool or handed out.  Handing out gives the
- *   buffer one page reference and takes one pgmap->ref; the page is zero
- *   before its first PTE or PMD (zeroed in the background while it was
- *   free, see p2pmem_zero_work(), or else by p2pmem_buf_zero(),
- *   p2pmem/file.c); from then on the page is referenced by its buffer, by
- *   each PTE that maps it and by each GUP pin (a PMD takes no reference:
- *   the buffer's outlives every PMD, see p2pmem/compat.h).  When the last
- *   of those goes, the page goes back to the pool and the pgmap->ref is dropped: by the mm core's
- *   free callback (p2pmem_page_free() on 6.1+, the p2pdma core's own on the
- *   kernel backend), or, on kernels without such a callback (5.10), by
- *   p2pmem_drain_scan(), which finds released pages whose count is back to
- *   the memmap's own 1.  So a page can never be handed out again while a
- *   VMA or an in-flight DMA can still reach it, and "available" counts
- *   exactly the pages nobody can reach.
+ *   A page is in its pool, reserved by a buffer, or claimed by it.
+ *   Reserving takes it out of the pool and takes one pgmap->ref; nothing
+ *   else changes, and a reserved page goes straight back to the pool
+ *   (p2pmem_native_give_back()).  The buffer claims it (gives it one page
+ *   reference) before its first PTE or PMD, and it is zero by then (zeroed
+ *   in the background while it was free or reserved, see
+ *   p2pmem_zero_work(), or else by p2pmem_buf_ready(), p2pmem/file.c);
+ *   from then on the page is referenced by its buffer, by each PTE that
+ *   maps it and by each GUP pin (a PMD takes no reference: the buffer's
+ *   outlives every PMD, see p2pmem/compat.h).  When the last of those
+ *   goes, the page goes back to the pool and the pgmap->ref is dropped:
+ *   by the mm core's free callback (p2pmem_page_free() on 6.1+), or, on
+ *   kernels without such a callback (5.10), by p2pmem_drain_scan(), which
+ *   finds released pages whose count is back to the memmap's own 1.  So a
+ *   page can never be handed out again while a VMA or an in-flight DMA can
+ *   still reach it, and "available" counts exactly the pages nobody can
+ *   reach.
  *
  * Locks
  *   The pool is lock-free (genalloc), "draining" is an xarray (its own
@@ -203,32 +206,48 @@ static void p2pmem_native_put_page(struct p2pmem_dev *p2p, struct page *page)
 	schedule_delayed_work(&p2p->drain_work, HZ / 10);
 }
 
-/* Hand out the @n pages at @addr, just taken from the pool. */
-static void p2pmem_native_claim(struct p2pmem_dev *p2p, unsigned long addr,
-				unsigned long n, struct page **pages)
+/*
+ * Reserve the @n pages at @addr, just taken from the pool: one pgmap
+ * reference each (dropped one by one on release, or all at once by
+ * p2pmem_native_give_back()), whatever @n is.
+ */
+static void p2pmem_native_reserve(struct p2pmem_dev *p2p, unsigned long addr,
+				  unsigned long n, unsigned long *pfn)
 {
-	unsigned long i;
-
 	/* The background zeroing makes way for a while; see below. */
 	WRITE_ONCE(p2p->last_take, jiffies);
-	for (i = 0; i < n; i++) {
-		pages[i] = pfn_to_page(PHYS_PFN(addr) + i);
-		p2pmem_page_claim(pages[i]);
-	}
-	/* One pgmap reference per page, dropped one by one on release. */
 	percpu_ref_get_many(p2pmem_compat_pgmap_ref(&p2p->pgmap), n);
+	*pfn = PHYS_PFN(addr);
 }
 
-/* Take @n contiguous pages out of our own pool. */
+/*
+ * Reserved pages nobody claimed (a buffer that was never touched there)
+ * are as they were in the pool: their count and their dirty bits are
+ * unchanged (the background zeroing may have cleared some meanwhile).
+ * Like p2pmem_page_release(), the work is queued before the pages are
+ * free, and the pgmap references go last.
+ */
+static void p2pmem_native_give_back(struct p2pmem_dev *p2p, unsigned long pfn,
+				    unsigned long n)
+{
+	unsigned long first = pfn - PHYS_PFN(p2p->phys);
+
+	if (find_next_bit(p2p->dirty, first + n, first) < first + n)
+		p2pmem_zero_kick(p2p);
+	gen_pool_free(p2p->pool, PFN_PHYS(pfn), n << PAGE_SHIFT);
+	percpu_ref_put_many(p2pmem_compat_pgmap_ref(&p2p->pgmap), n);
+}
+
+/* Reserve @n contiguous pages of our own pool. */
 static bool p2pmem_native_take_run(struct p2pmem_dev *p2p, unsigned long n,
-				   struct page **pages)
+				   unsigned long *pfn)
 {
 	unsigned long addr;
 
 	addr = gen_pool_alloc(p2p->pool, n << PAGE_SHIFT);
 	if (!addr)
 		return false;
-	p2pmem_native_claim(p2p, addr, n, pages);
+	p2pmem_native_reserve(p2p, addr, n, pfn);
 	return true;
 }
 
@@ -253,7 +272,7 @@ static unsigned long p2pmem_pmd_fit(unsigned long *map, unsigned long size,
 
 /* The cursor is a page index from p2p->phys, as for take_next. */
 static bool p2pmem_native_take_pmd(struct p2pmem_dev *p2p,
-				   unsigned long *cursor, struct page **pages)
+				   unsigned long *cursor, unsigned long *pfn)
 {
 	unsigned long addr;
 
@@ -261,13 +280,13 @@ static bool p2pmem_native_take_pmd(struct p2pmem_dev *p2p,
 	if (!addr)
 		return false;
 	*cursor = PHYS_PFN(addr - p2p->phys) + P2PMEM_PMD_PAGES;
-	p2pmem_native_claim(p2p, addr, P2PMEM_PMD_PAGES, pages);
+	p2pmem_native_reserve(p2p, addr, P2PMEM_PMD_PAGES, pfn);
 	return true;
 }
 
 /* The cursor is a page index from p2p->phys: the pool is that one chunk. */
 static bool p2pmem_native_take_next(struct p2pmem_dev *p2p,
-				    unsigned long *cursor, struct page **page)
+				    unsigned long *cursor, unsigned long *pfn)
 {
 	unsigned long addr;
 
@@ -276,7 +295,7 @@ static bool p2pmem_native_take_next(struct p2pmem_dev *p2p,
 	if (!addr)
 		return false;
 	*cursor = PHYS_PFN(addr - p2p->phys) + 1;
-	p2pmem_native_claim(p2p, addr, 1, page);
+	p2pmem_native_reserve(p2p, addr, 1, pfn);
 	return true;
 }
 
@@ -285,11 +304,12 @@ static bool p2pmem_native_take_next(struct p2pmem_dev *p2p,
  * the BAR at registration) and becomes dirty again when it comes back to
  * the pool; this work zeroes dirty pages, a batch at a time under
  * clean_lock, and clears their bits once the zeros have landed.  A page is
- * dirty only while it is free (p2pmem_native_take_zeroed() clears the bit,
- * under clean_lock, when a buffer takes the page), so the work never
+ * dirty only while nothing maps it: free, or reserved by a buffer that has
+ * not claimed it yet (p2pmem_native_take_zeroed() clears the bit, under
+ * clean_lock, when the buffer claims the page to map it), so the work never
  * writes to a page anybody can reach, and it needs to take nothing out of
  * the pool: "available" and mmap() see every free page, zeroed or not.
- * A page taken while its batch is being zeroed is reported zero once the
+ * A page claimed while its batch is being zeroed is reported zero once the
  * batch is done, or dirty (to be zeroed at fault) if it was not reached.
  *
  * It makes way: it pauses for P2PMEM_ZERO_PAUSE jiffies after pages were
@@ -361,36 +381,24 @@ static void p2pmem_zero_work(struct work_struct *work)
 }
 
 /*
- * Which of @pages (just taken) hold zeros: those not dirty.  From here on
- * they are the buffer's, and the background zeroing leaves them alone.
+ * Which of the @n pages from @pfn on (just claimed) hold zeros: those not
+ * dirty.  From here on they are the buffer's, and the background zeroing
+ * leaves them alone.  A clean range is marked zeroed in one go instead of
+ * one atomic per page.
  */
 static void p2pmem_native_take_zeroed(struct p2pmem_dev *p2p,
-				      struct page **pages, unsigned long n,
-				      unsigned long *zeroed)
+				      unsigned long pfn, unsigned long n,
+				      unsigned long *zeroed, unsigned long bit)
 {
-	unsigned long i = 0, len, first, k;
+	unsigned long first = pfn - PHYS_PFN(p2p->phys), k;
 
 	mutex_lock(&p2p->clean_lock);
-	while (i < n) {
-		/*
-		 * A run of pages contiguous in the BAR (2 MiB runs, first-fit
-		 * runs) is one range of the bitmap: a clean range is marked
-		 * zeroed in one go instead of one atomic per page.
-		 */
-		first = PHYS_PFN(page_to_phys(pages[i]) - p2p->phys);
-		for (len = 1; i + len < n && len < P2PMEM_PMD_PAGES &&
-		     page_to_pfn(pages[i + len]) == page_to_pfn(pages[i]) + len;
-		     len++)
-			;
-		if (find_next_bit(p2p->dirty, first + len, first) >= first + len) {
-			bitmap_set(zeroed, i, len);
-		} else {
-			for (k = 0; k < len; k++)
-				if (!test_and_clear_bit(first + k, p2p->dirty))
-					__set_bit(i + k, zeroed);
-		}
-		i += len;
-		cond_resched();
+	if (find_next_bit(p2p->dirty, first + n, first) >= first + n) {
+		bitmap_set(zeroed, bit, n);
+	} else {
+		for (k = 0; k < n; k++)
+			if (!test_and_clear_bit(first + k, p2p->dirty))
+				__set_bit(bit + k, zeroed);
 	}
 	mutex_unlock(&p2p->clean_lock);
 }
@@ -400,7 +408,11 @@ static size_t p2pmem_native_avail(struct p2pmem_dev *p2p)
 	return gen_pool_avail(p2p->pool);
 }
 
-/* A snapshot, without clean_lock: sysfs may read it at any time. */
+/*
+ * A snapshot, without clean_lock: sysfs may read it at any time.  It
+ * counts reserved pages not claimed yet too, which the work zeroes as it
+ * does free ones.
+ */
 static size_t p2pmem_native_zero_pending(struct p2pmem_dev *p2p)
 {
 	return (size_t)bitmap_weight(p2p->dirty, p2p->size >> PAGE_SHIFT) << PAGE_SHIFT;
@@ -500,6 +512,7 @@ const struct p2pmem_backend p2pmem_native_backend = {
 	.take_run = p2pmem_native_take_run,
 	.take_pmd = p2pmem_native_take_pmd,
 	.take_next = p2pmem_native_take_next,
+	.give_back = p2pmem_native_give_back,
 	.take_zeroed = p2pmem_native_take_zeroed,
 	.put_page = p2pmem_native_put_page,
 	.avail = p2pmem_native_avail,
