@@ -7,7 +7,9 @@
  *   p2pmem_test dio   DEV NVME     O_DIRECT in and out of the BAR, pins
  *   p2pmem_test proof DEV NVME     leave bytes for the host to check;
  *                                  hold them until SIGUSR1
- *   p2pmem_test hold  DEV          map, say HOLDING, wait for SIGUSR1, touch
+ *   p2pmem_test hold  DEV [MiB]    map 8 pages (or MiB, touching only its
+ *                                  first page), say HOLDING, wait for
+ *                                  SIGUSR1, touch the first and last page
  *   p2pmem_test excl  BLOCKDEV     open it O_EXCL (as a mount would hold it),
  *                                  say EXCLUSIVE, wait for SIGUSR1
  *   p2pmem_test churn DEV NVME     open/mmap/touch/O_DIRECT/munmap in a loop
@@ -171,6 +173,63 @@ static int all_zero(const char *p, size_t len)
 	return 1;
 }
 
+/*
+ * mmap() reserves a buffer's pages and the faults claim them, 2 MiB at a
+ * time: pages of windows never touched must come back all the same, and a
+ * buffer made of many pieces (a fragmented pool: its list of runs grows)
+ * must still map the right page everywhere.
+ */
+static void test_mmap_reserve(int fd, unsigned long long size)
+{
+	size_t len = size / 2 < 16 * MiB ? size / 2 & ~(PG - 1) : 16 * MiB;
+	char *p, *one[64], *rest;
+	size_t i, n;
+
+	p = map(fd, len);
+	tap(p != MAP_FAILED && sysfs_num("allocated") == len,
+	    "an untouched mapping counts in allocated (%llu of %zu)",
+	    sysfs_num("allocated"), len);
+	munmap(p, len);
+	expect_all_free("munmap of an untouched mapping");
+	p = map(fd, len);
+	if (p == MAP_FAILED)
+		exit(2);
+	p[len / 2] = 3;
+	p[len - 1] = 4;
+	tap(all_zero(p, len / 2) && p[len / 2] == 3 && p[len - 1] == 4,
+	    "a mapping touched in two places reads zeros elsewhere");
+	munmap(p, len);
+	expect_all_free("munmap of a partly touched mapping");
+
+	/* 64 single pages, then all the rest; give back every other page. */
+	for (i = 0; i < 64; i++) {
+		one[i] = map(fd, PG);
+		if (one[i] == MAP_FAILED)
+			exit(2);
+		memset(one[i], 0x5a, PG);
+	}
+	n = sysfs_num("available");
+	rest = map(fd, n);
+	if (rest == MAP_FAILED)
+		exit(2);
+	for (i = 0; i < 64; i += 2)
+		munmap(one[i], PG);
+	p = map(fd, 32 * PG);
+	tap(p != MAP_FAILED && all_zero(p, 32 * PG),
+	    "32 pages from 32 holes of a full pool read zeros");
+	if (p != MAP_FAILED) {
+		pat_fill(p, 32 * PG, 6, 0);
+		tap(pat_check(p, 32 * PG, 6, 0) < 0 && one[1][0] == 0x5a &&
+		    one[63][PG - 1] == 0x5a,
+		    "... keep what is written, and their neighbours keep theirs");
+		munmap(p, 32 * PG);
+	}
+	munmap(rest, n);
+	for (i = 1; i < 64; i += 2)
+		munmap(one[i], PG);
+	expect_all_free("a fragmented pool");
+}
+
 static void test_mmap(const char *dev)
 {
 	unsigned long long size = sysfs_num("size");
@@ -238,6 +297,8 @@ static void test_mmap(const char *dev)
 	tap(sysfs_num("allocated") == 16 * PG, "... until its last piece is unmapped");
 	munmap(p + 12 * PG, 4 * PG);
 	expect_all_free("partial munmaps");
+
+	test_mmap_reserve(fd, size);
 
 	/* A mapping outlives its file descriptor. */
 	p = map(fd, 4 * PG);
@@ -472,10 +533,10 @@ static void wait_usr1(void)
 }
 
 /* Exit 42 if touching the mapping after SIGUSR1 raises SIGBUS, 0 if not. */
-static int hold(const char *dev)
+static int hold(const char *dev, size_t len)
 {
 	int fd = open_dev(dev);
-	volatile char *p = map(fd, 8 * PG);
+	volatile char *p = map(fd, len);
 
 	if (p == MAP_FAILED)
 		return 2;
@@ -486,7 +547,7 @@ static int hold(const char *dev)
 	wait_usr1();
 	if (sigsetjmp(bus_jmp, 1))
 		return 42;
-	return p[0] + p[7 * PG] == 255;
+	return p[0] + p[len - PG] == 255;
 }
 
 /* Hold a block device the way a mounted file system does: exclusively. */
@@ -1683,7 +1744,7 @@ int main(int argc, char **argv)
 	char *dev, *copy;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: p2pmem_test mmap|dio|proof|hold|excl|pin|churn|same|huge|fill|warm|zero|kill|wc DEV [NVME] | zap DEV UNBIND PCI | gup DEV URING SPLICE | leak|reach DEV PCI | private DEV COMM | nvme-enable|nvme-disable|nvme-regs BDF\n");
+		fprintf(stderr, "usage: p2pmem_test mmap|dio|proof|hold|excl|pin|churn|same|huge|fill|warm|zero|kill|wc DEV [NVME] | hold DEV MiB | zap DEV UNBIND PCI | gup DEV URING SPLICE | leak|reach DEV PCI | private DEV COMM | nvme-enable|nvme-disable|nvme-regs BDF\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "nvme-enable"))
@@ -1705,8 +1766,10 @@ int main(int argc, char **argv)
 		test_dio(dev, argv[3]);
 	else if (!strcmp(argv[1], "proof") && argc == 4)
 		test_proof(dev, argv[3]);
-	else if (!strcmp(argv[1], "hold"))
-		return hold(dev);
+	else if (!strcmp(argv[1], "hold") && argc == 3)
+		return hold(dev, 8 * PG);
+	else if (!strcmp(argv[1], "hold") && argc == 4)
+		return hold(dev, strtoul(argv[3], NULL, 0) * MiB);
 	else if (!strcmp(argv[1], "excl"))
 		return excl(dev);
 	else if (!strcmp(argv[1], "pin"))
