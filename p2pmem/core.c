@@ -33,7 +33,8 @@
  *      hand out or map a page after this;
  *   2. zap every user PTE through the shared address_space (later faults
  *      get SIGBUS);
- *   3. revoke every buffer: drop its page references;
+ *   3. revoke every buffer: drop its page references, and give back the
+ *      pages it reserved but never claimed (p2pmem/file.c);
  *   4. wait until every page is back in the pool, i.e. for the pins of
  *      I/O in flight and long-term pins (p2pmem_wait_unpinned(): reported
  *      every pin_report_secs, idle, no hung-task report); not for adopted
@@ -52,10 +53,10 @@
  *
  * Locks
  *   live_sem (rw_semaphore, per device): read-held while handing out pages
- *     (mmap), while zeroing and inserting PTEs or a PMD (fault; at most
- *     2 MiB each, see p2pmem/file.c) and by the native backend's
- *     background zeroing (one batch, p2pmem/native.c); write-held only to
- *     clear "live".  Nests inside mmap_lock.
+ *     (mmap), while claiming, zeroing and inserting PTEs or a PMD
+ *     (fault; at most 2 MiB each, see p2pmem/file.c) and by the native
+ *     backend's background zeroing (one batch, p2pmem/native.c);
+ *     write-held only to clear "live".  Nests inside mmap_lock.
  *   The core takes no lock of its own across registration: providers
  *     register and unregister from their driver's probe and remove, or,
  *     for memory another driver owns, under that device's lock (the bus

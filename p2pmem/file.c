@@ -16,8 +16,9 @@
  *   - reserves its pages at mmap() (so that mmap() still fails with
  *     ENOMEM when there are not enough) as a few physically contiguous
  *     runs, and claims them a 2 MiB window at a time, at the first fault
- *     there: mmap() costs the same whatever its length, and the per-page
- *     work is done by the faults, which touch the pages anyway.
+ *     there: mmap() does one bitmap operation per 2 MiB or per run and no
+ *     per-page work, which is done by the faults, which map the pages
+ *     anyway.
  *   - holds one page reference on each of its claimed pages until its
  *     last VMA is gone.  This keeps MAP_SHARED
  *     semantics: after fork, MADV_DONTNEED or mremap every VMA still finds
@@ -108,13 +109,13 @@ struct p2pmem_buf {
 	 * PMD; see p2pmem_buf_ready().  @zeroed's words come first in one
 	 * allocation, then @claimed's.
 	 */
-	struct mutex lock;
+	struct mutex lock;	/* claiming and zeroing; see "Locks" */
 	unsigned long *zeroed;
 	unsigned long *claimed;
 	bool dropped;		/* pages given back; under p2p->buf_lock */
 };
 
-/* The run that holds buffer page @pgoff: the last one starting at or before it. */
+/* The run holding buffer page @pgoff: the last starting at or before it. */
 static unsigned long p2pmem_buf_run(const struct p2pmem_buf *buf, pgoff_t pgoff)
 {
 	unsigned long lo = 0, hi = buf->nruns, mid;
@@ -170,12 +171,20 @@ static int p2pmem_buf_add(struct p2pmem_buf *buf, unsigned long pfn,
 {
 	struct p2pmem_run *last = buf->nruns ? &buf->runs[buf->nruns - 1] : NULL;
 	struct p2pmem_run *runs;
+	unsigned long cap;
 
 	if (last && last->pfn + (buf->reserved - last->start) == pfn)
 		goto done;
 	if (buf->nruns == buf->cap) {
-		/* Doubling: a fragmented pool costs O(pages) copies in all. */
-		runs = kvmalloc_array(buf->cap * 2, sizeof(*runs), GFP_KERNEL);
+		/*
+		 * Doubling: a fragmented pool costs O(pages) copies in all;
+		 * never more runs than pages.  A huge BAR's fully fragmented
+		 * pool can need more than kvmalloc() gives (INT_MAX bytes):
+		 * ENOMEM, not a warning.
+		 */
+		cap = min(buf->cap * 2, buf->npages);
+		runs = kvmalloc_array(cap, sizeof(*runs),
+				      GFP_KERNEL | __GFP_NOWARN);
 		if (!runs) {
 			buf->p2p->backend->give_back(buf->p2p, pfn, n);
 			return -ENOMEM;
@@ -183,7 +192,7 @@ static int p2pmem_buf_add(struct p2pmem_buf *buf, unsigned long pfn,
 		memcpy(runs, buf->runs, buf->nruns * sizeof(*runs));
 		kvfree(buf->runs);
 		buf->runs = runs;
-		buf->cap *= 2;
+		buf->cap = cap;
 	}
 	buf->runs[buf->nruns].pfn = pfn;
 	buf->runs[buf->nruns].start = buf->reserved;
@@ -245,8 +254,8 @@ static void p2pmem_buf_drop(struct p2pmem_buf *buf)
  * pages, each a first-fit search from the start, was quadratic).  Pages
  * that are adjacent in the pool stay adjacent in the buffer, so the sweep
  * still gives runs where there are any.  Nothing here touches a page or
- * its struct page: on a pool that is not fragmented this costs a few
- * bitmap searches, whatever the length.
+ * its struct page: on a pool that is not fragmented this costs one bitmap
+ * operation per 2 MiB or per run, and no per-page work.
  *
  * Without @huge (write-combining buffers, see p2pmem_mmap_locked()) it
  * takes no 2 MiB-aligned runs, and nhuge is 0.
@@ -379,9 +388,10 @@ static void p2pmem_buf_claim(struct p2pmem_buf *buf, unsigned long w)
 	lockdep_assert_held(&buf->lock);
 	if (test_bit(w, buf->claimed))
 		return;
-	p2pmem_for_each_piece(buf, pos, end, pfn, n)
+	p2pmem_for_each_piece(buf, pos, end, pfn, n) {
 		for (k = 0; k < n; k++)
 			p2pmem_page_claim(pfn_to_page(pfn + k));
+	}
 	/*
 	 * The counts are set before any of the window's "zeroed" bits, which
 	 * lock-free readers take as "claimed" too: pairs with the smp_rmb()
@@ -389,9 +399,10 @@ static void p2pmem_buf_claim(struct p2pmem_buf *buf, unsigned long w)
 	 */
 	smp_wmb();
 	pos = first;
-	if (be->take_zeroed)
+	if (be->take_zeroed) {
 		p2pmem_for_each_piece(buf, pos, end, pfn, n)
 			be->take_zeroed(buf->p2p, pfn, n, buf->zeroed, pos);
+	}
 	/* Read by p2pmem_buf_drop(), once no fault can come any more. */
 	set_bit(w, buf->claimed);
 }
@@ -450,7 +461,11 @@ static bool p2pmem_buf_ready(struct p2pmem_buf *buf, pgoff_t first,
 		if (!k)
 			break;
 		ok = p2pmem_zero_flush(p2pmem_buf_page(buf, batch[k - 1]));
-		/* Lock-free readers (above) test them: atomic stores. */
+		/*
+		 * Every writer of the bitmap holds buf->lock; readers without
+		 * it (above) only test bits, and see each word before or
+		 * after a store.
+		 */
 		if (ok)
 			for (j = 0; j < k; j++)
 				set_bit(batch[j], buf->zeroed);
@@ -625,8 +640,8 @@ static vm_fault_t p2pmem_vm_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	p2pmem_fault_window(vmf, buf, &first, &end);
 	/*
-	 * Entries are cleared only by revocation, which starts after "live"
-	 * drops, and by buffer release, which needs this VMA gone.
+	 * The pages are given back only by revocation, which starts after
+	 * "live" drops, and by buffer release, which needs this VMA gone.
 	 */
 	down_read(&p2p->live_sem);
 	if (p2p->live && p2pmem_buf_ready(buf, first, end)) {
@@ -716,7 +731,7 @@ static int p2pmem_mmap_locked(struct p2pmem_file *pf,
 		return -EINVAL;
 	}
 
-	/* Before sizing the page array: kvmalloc() WARNs past INT_MAX. */
+	/* Before sizing the buffer's bitmaps and runs (p2pmem_buf_add()). */
 	if (vma_pages(vma) > p2p->size >> PAGE_SHIFT)
 		return -ENOMEM;
 

@@ -33,8 +33,9 @@
  *   pages; a leaf, taken inside live_sem and mmap_lock (mmap).  clean_lock
  *   (mutex) is held by the background zeroing for one batch (inside
  *   live_sem, read, and across the batch's BAR writes and its read-back)
- *   and by a buffer reading which of its new pages are zero; a leaf,
- *   taken inside live_sem and mmap_lock (mmap).
+ *   and by a buffer reading which of the pages it claims are zero
+ *   (p2pmem_native_take_zeroed()); a leaf, taken inside the buffer's lock
+ *   and live_sem in a fault (p2pmem/file.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -313,7 +314,7 @@ static bool p2pmem_native_take_next(struct p2pmem_dev *p2p,
  * batch is done, or dirty (to be zeroed at fault) if it was not reached.
  *
  * It makes way: it pauses for P2PMEM_ZERO_PAUSE jiffies after pages were
- * handed out (their taker may need clean_lock again).  It holds live_sem
+ * reserved or claimed (the faults that claim them need clean_lock).  It holds live_sem
  * (read, trylock) for each batch and zeroes only while the device is live
  * and its PCI channel is not offline, so p2pmem_revoke() waits for at most
  * one batch and no batch starts after it: teardown and surprise removal
@@ -392,6 +393,8 @@ static void p2pmem_native_take_zeroed(struct p2pmem_dev *p2p,
 {
 	unsigned long first = pfn - PHYS_PFN(p2p->phys), k;
 
+	/* The background zeroing makes way for the rest of the faults. */
+	WRITE_ONCE(p2p->last_take, jiffies);
 	mutex_lock(&p2p->clean_lock);
 	if (find_next_bit(p2p->dirty, first + n, first) >= first + n) {
 		bitmap_set(zeroed, bit, n);

@@ -219,9 +219,12 @@ static void test_mmap_reserve(int fd, unsigned long long size)
 	    "32 pages from 32 holes of a full pool read zeros");
 	if (p != MAP_FAILED) {
 		pat_fill(p, 32 * PG, 6, 0);
-		tap(pat_check(p, 32 * PG, 6, 0) < 0 && one[1][0] == 0x5a &&
-		    one[63][PG - 1] == 0x5a,
-		    "... keep what is written, and their neighbours keep theirs");
+		for (i = 1; i < 64; i += 2)
+			if (one[i][0] != 0x5a || one[i][PG - 1] != 0x5a)
+				break;
+		tap(pat_check(p, 32 * PG, 6, 0) < 0 && i >= 64,
+		    "... keep what is written, and their neighbours keep theirs (%zu)",
+		    i);
 		munmap(p, 32 * PG);
 	}
 	munmap(rest, n);
