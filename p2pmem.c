@@ -33,8 +33,9 @@
  * Providers (pci, nvme, adopt) call the core and nothing above
  * it; the core knows no provider.  Each unit documents the objects and
  * locks it owns: struct p2pmem_dev, its teardown and live_sem in core.c;
- * buffers, buf_lock, the buffer's lock and file_lock in file.c; the native pool and its drain
- * in native.c; the device lock and the watcher's lists in watch.c.
+ * buffers, buf_lock, the buffer's lock and file_lock in file.c; the
+ * native pool and its drain in native.c; the device lock and the
+ * watcher's lists in watch.c.
  * Kernel-version differences live in p2pmem/compat.h only.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

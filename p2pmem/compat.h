@@ -264,10 +264,11 @@ static inline bool p2pmem_compat_mm_resets_freed_page(void)
 }
 
 /*
- * Give a page reserved from a pool its holder's reference.  Nobody else can
- * hold a page that is pooled or reserved, so its count tells the convention: 6.15+ parks free P2PDMA
- * pages at 0, 6.1 to 6.12 at 1 (the reference we hand over), and before
- * 6.1 the memmap keeps 1 of its own, so we add ours.
+ * Give a page reserved from a pool its holder's reference.  Nobody else
+ * can hold a page that is pooled or reserved, so its count tells the
+ * convention: 6.15+ parks free P2PDMA pages at 0, 6.1 to 6.12 at 1 (the
+ * reference we hand over), and before 6.1 the memmap keeps 1 of its own,
+ * so we add ours.
  */
 static inline void p2pmem_page_claim(struct page *page)
 {

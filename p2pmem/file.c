@@ -604,22 +604,26 @@ static void p2pmem_fault_window(struct vm_fault *vmf, struct p2pmem_buf *buf,
 
 /*
  * Map the window's pages other than the faulting one (which the caller
- * maps).  Best effort: a page already mapped (-EBUSY) is skipped, any
+ * maps), a physically contiguous piece at a time rather than a run lookup
+ * per page.  Best effort: a page already mapped (-EBUSY) is skipped, any
  * other error just stops early.
  */
 static void p2pmem_fault_around(struct vm_fault *vmf, struct p2pmem_buf *buf,
 				pgoff_t first, pgoff_t end)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	pgoff_t pgoff;
+	unsigned long addr = vma->vm_start +
+			     ((first - vma->vm_pgoff) << PAGE_SHIFT);
+	unsigned long pfn, n, k;
+	pgoff_t pos = first;
 
-	for (pgoff = first; pgoff < end; pgoff++) {
-		if (pgoff == vmf->pgoff)
-			continue;
-		if (vm_insert_page(vma, vma->vm_start +
-				   ((pgoff - vma->vm_pgoff) << PAGE_SHIFT),
-				   p2pmem_buf_page(buf, pgoff)) == -EFAULT)
-			break;
+	p2pmem_for_each_piece(buf, pos, end, pfn, n) {
+		for (k = 0; k < n; k++, addr += PAGE_SIZE) {
+			if (pos + k == vmf->pgoff)
+				continue;
+			if (vm_insert_page(vma, addr, pfn_to_page(pfn + k)) == -EFAULT)
+				return;
+		}
 	}
 }
 
@@ -660,15 +664,14 @@ static vm_fault_t p2pmem_vm_fault(struct vm_fault *vmf)
  * one of the buffer's 2 MiB-aligned runs; anything else falls back to
  * p2pmem_vm_fault() and 4 KiB pages.  The mm calls this for an empty PMD
  * or a write to a clean one of ours, and insert_pfn_pmd() rechecks under
- * the PMD lock; whether a 2 MiB
- * gets a PMD also depends on the process (MADV_NOHUGEPAGE,
- * PR_SET_THP_DISABLE), so the same 2 MiB may be mapped either way over
- * time, always with the same pages.  The PMD holds no page references
- * (p2pmem/compat.h): the buffer's keep the pages until revocation, which
- * zaps the PMD first.  Claiming and zeroing are as for any fault
- * (p2pmem_buf_ready()), 2 MiB at most.
- * A write-combining buffer has no such runs (nhuge is 0, see
- * p2pmem_mmap_locked()), so all of it falls back.
+ * the PMD lock; whether a 2 MiB gets a PMD also depends on the process
+ * (MADV_NOHUGEPAGE, PR_SET_THP_DISABLE), so the same 2 MiB may be mapped
+ * either way over time, always with the same pages.  The PMD holds no page
+ * references (p2pmem/compat.h): the buffer's keep the pages until
+ * revocation, which zaps the PMD first.  Claiming and zeroing are as for
+ * any fault (p2pmem_buf_ready()), 2 MiB at most.  A write-combining buffer
+ * has no such runs (nhuge is 0, see p2pmem_mmap_locked()), so all of it
+ * falls back.
  */
 static vm_fault_t __maybe_unused p2pmem_vm_pmd_fault(struct vm_fault *vmf)
 {
@@ -999,11 +1002,11 @@ static ssize_t p2pmem_ptdbg_write(struct file *file, const char __user *ubuf,
 	if (!mm)
 		return -EINVAL;
 	ret = kstrtoul_from_user(ubuf, count, 0, &addr);
-	if (ret)
+	if (ret) {
 		pr_info_ratelimited("%*pE: pte_cache takes an address\n",
 				    P2PMEM_COMM(current));
-	if (ret)
 		return ret;
+	}
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
 	vma = find_vma(mm, addr);

@@ -314,14 +314,15 @@ static bool p2pmem_native_take_next(struct p2pmem_dev *p2p,
  * batch is done, or dirty (to be zeroed at fault) if it was not reached.
  *
  * It makes way: it pauses for P2PMEM_ZERO_PAUSE jiffies after pages were
- * reserved or claimed (the faults that claim them need clean_lock).  It holds live_sem
- * (read, trylock) for each batch and zeroes only while the device is live
- * and its PCI channel is not offline, so p2pmem_revoke() waits for at most
- * one batch and no batch starts after it: teardown and surprise removal
- * stop the writes before the BAR goes back to its owner.  Until then it
- * polls every 100 ms; p2pmem_native_remove_memory() stops it.  A batch
- * whose zeros did not land (p2pmem_zero_flush(): the device dropped them)
- * stays dirty and the work stops until a page comes back again.
+ * reserved or claimed (the faults that claim them need clean_lock).  It
+ * holds live_sem (read, trylock) for each batch and zeroes only while the
+ * device is live and its PCI channel is not offline, so p2pmem_revoke()
+ * waits for at most one batch and no batch starts after it: teardown and
+ * surprise removal stop the writes before the BAR goes back to its owner.
+ * Until then it polls every 100 ms; p2pmem_native_remove_memory() stops
+ * it.  A batch whose zeros did not land (p2pmem_zero_flush(): the device
+ * dropped them) stays dirty and the work stops until a page comes back
+ * again.
  */
 #define P2PMEM_ZERO_PAUSE	2
 
