@@ -336,7 +336,14 @@ static void ioctl_numbers(int fd)
 		512, 1024, 4095, 4096, 4097, 8192, 16383,
 	};
 	static const unsigned int magics[] = { 0xb5, 0xb6, 0xb8, 0xb9 };
-	size_t ns = sizeof(sizes) / sizeof(sizes[0]), i, m;
+	static const struct {
+		unsigned int cmd;
+		const char *name;
+	} known[] = {
+		{ P2PMEM_IOC_REACH, "REACH" },
+		{ P2PMEM_IOC_SET_CACHING, "SET_CACHING" },
+	};
+	size_t ns = sizeof(sizes) / sizeof(sizes[0]), i, m, k;
 	unsigned int dir, nr, cmd, bad_cmd = 0;
 	unsigned long calls = 0, bad = 0;
 	unsigned char *buf, *ref;
@@ -368,19 +375,17 @@ static void ioctl_numbers(int fd)
 	tap(!bad, "ioctl: %lu commands with our magic (every direction, number 0-255, %zu sizes) but REACH and SET_CACHING: ENOTTY%s (first: 0x%08x %s)",
 	    calls, ns, bad ? " NOT ALWAYS" : "", bad_cmd, errname(bad ? bad_err : ENOTTY));
 
-	calls = bad = 0;
-	for (dir = 0; dir < 4; dir++)
-		for (i = 0; i < (1U << _IOC_SIZEBITS); i++)
-			TRY(_IOC(dir, P2PMEM_IOC_MAGIC, 0x01, i));
-	tap(!bad, "ioctl: REACH's number with each of the %lu other direction/size pairs: ENOTTY%s (first: 0x%08x %s)",
-	    calls, bad ? " NOT ALWAYS" : "", bad_cmd, errname(bad ? bad_err : ENOTTY));
-
-	calls = bad = 0;
-	for (dir = 0; dir < 4; dir++)
-		for (i = 0; i < (1U << _IOC_SIZEBITS); i++)
-			TRY(_IOC(dir, P2PMEM_IOC_MAGIC, 0x02, i));
-	tap(!bad, "ioctl: SET_CACHING's number with each of the %lu other direction/size pairs: ENOTTY%s (first: 0x%08x %s)",
-	    calls, bad ? " NOT ALWAYS" : "", bad_cmd, errname(bad ? bad_err : ENOTTY));
+	/* Each known number with every other direction and size. */
+	for (k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
+		calls = bad = 0;
+		for (dir = 0; dir < 4; dir++)
+			for (i = 0; i < (1U << _IOC_SIZEBITS); i++)
+				TRY(_IOC(dir, P2PMEM_IOC_MAGIC,
+					 _IOC_NR(known[k].cmd), i));
+		tap(!bad, "ioctl: %s's number with each of the %lu other direction/size pairs: ENOTTY%s (first: 0x%08x %s)",
+		    known[k].name, calls, bad ? " NOT ALWAYS" : "", bad_cmd,
+		    errname(bad ? bad_err : ENOTTY));
+	}
 
 	calls = bad = 0;
 	for (m = 0; m < sizeof(magics) / sizeof(magics[0]); m++)

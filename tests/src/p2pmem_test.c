@@ -825,6 +825,16 @@ static int kernel_at_least(int major, int minor)
 	return ma > major || (ma == major && mi >= minor);
 }
 
+/*
+ * Whether the module maps a whole 2 MiB with one PMD here: the native
+ * backend on 6.5+, where every page-table walker knows devmap PMDs
+ * (p2pmem/compat.h, README "2 MiB mappings").
+ */
+static int maps_pmds(const char *backend)
+{
+	return !strcmp(backend, "native") && kernel_at_least(6, 5);
+}
+
 static int huge(const char *dev, const char *uring, const char *nvme)
 {
 	const size_t len = 64 * MiB, H = 2 * MiB;
@@ -837,7 +847,7 @@ static int huge(const char *dev, const char *uring, const char *nvme)
 
 	read_backend(backend, sizeof(backend));
 	native = !strcmp(backend, "native");
-	pmds = native && kernel_at_least(6, 5);
+	pmds = maps_pmds(backend);
 	if (sysfs_num("available") < len) {
 		tap(0, "huge: %s has 64 MiB free (%llu)", dev, sysfs_num("available"));
 		return 1;
@@ -1605,14 +1615,13 @@ static int set_caching(int fd, unsigned int mode)
 static int wc(const char *dev, const char *nvme)
 {
 	const size_t len = 4 * MiB + 3 * PG, H = 2 * MiB;
-	int fd = open_dev(dev), native, e, nfd, st;
+	int fd = open_dev(dev), e, nfd, st;
 	char backend[32] = "", a[64], b[64], c[64];
 	char *p, *q, *ram;
 	long before, faults;
 	ssize_t n;
 
 	read_backend(backend, sizeof(backend));
-	native = !strcmp(backend, "native");
 
 	e = set_caching(fd, 7);
 	tap(e == EINVAL, "wc: an unknown caching mode is refused with EINVAL (%s)",
@@ -1629,8 +1638,7 @@ static int wc(const char *dev, const char *nvme)
 	touch(p, len);
 	pte_cache(p, a, sizeof(a));
 	pte_cache(p + len - PG, b, sizeof(b));
-	/* PMDs where the native backend may use them (see huge()). */
-	if (native && kernel_at_least(6, 5))
+	if (maps_pmds(backend))
 		tap(!strcmp(a, "2M UC-"),
 		    "wc: by default a whole 2 MiB is one PMD of the range's type, UC- (%s)", a);
 	else
